@@ -1,0 +1,57 @@
+"""Command line: `silhouette-cam [SUBCOMMAND] ...`; with no subcommand it opens the window.
+
+Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`;
+modules are imported only when their subcommand runs, so `--help` and the GUI start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "gui": ("silhouette_cam.cli.gui", "open the live window (the default)"),
+    "process": ("silhouette_cam.cli.process", "render a video or image folder to a video or PNG sequence"),
+    "segment": ("silhouette_cam.cli.segment", "write person masks for images"),
+    "eval": ("silhouette_cam.cli.evaluate", "score a model against ground-truth masks"),
+    "train": ("silhouette_cam.cli.train", "train or fine-tune a model on image/mask folders"),
+    "convert-weights": ("silhouette_cam.cli.convert", "convert a MediaPipe selfie .tflite to safetensors"),
+}
+
+# Errors that mean "the user gave us something we cannot use": one line, exit 2, no traceback.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError, OSError)
+
+
+def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str]:
+    """Return the parser for the subcommand named in argv (default: gui) and that name."""
+    name = argv[0] if argv and argv[0] in SUBCOMMANDS else "gui"
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"silhouette-cam {name}", description=SUBCOMMANDS[name][1])
+    module.add_arguments(parser)
+    return parser, name
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: silhouette-cam [SUBCOMMAND] [options]\n\nsubcommands:")
+        for name, (_, text) in SUBCOMMANDS.items():
+            print(f"  {name:16s} {text}")
+        print("\n`silhouette-cam SUBCOMMAND --help` shows a subcommand's options.")
+        return 0
+    parser, name = build_parser(argv)
+    args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("silhouette-cam: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if os.environ.get("SILHOUETTE_CAM_DEBUG"):
+            raise
+        print(f"silhouette-cam {name}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,127 @@
+"""Run one loaded network on frames: pre-processing, forward, post-processing, per device.
+
+`CpuRunner` stretches the frame with OpenCV into a preallocated buffer and runs fp32 with
+channels_last; `CudaRunner` uploads the uint8 frame once (pinned staging buffer) and stretches,
+runs (fp16, channels_last) and resizes back on the GPU. Both produce exactly the same geometry:
+the MediaPipe corner-to-corner stretch in, bilinear with half-pixel centers out.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from silhouette_cam.frames import stretch_matrix
+from silhouette_cam.model import WeightFacts
+
+
+class NetworkRunner:
+    """Shared logic; subclasses implement `_logits(frame) -> [1, C_out, h, w]` float tensor."""
+
+    def __init__(self, module: nn.Module, facts: WeightFacts) -> None:
+        self.facts = facts
+        self.input_size = (facts.input_width, facts.input_height)  # (w, h), OpenCV order
+        self.module = module.eval()
+
+    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _resize_to_frame(self, maps: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """`[1, K, h, w]` -> `[1, K, H, W]` bilinear with half-pixel centers (as cv2.INTER_LINEAR)."""
+        return F.interpolate(maps, size=(height, width), mode="bilinear", align_corners=False)
+
+    @staticmethod
+    def _person(logits: torch.Tensor) -> torch.Tensor:
+        """`[1, C_out, h, w]` logits -> `[1, 1, h, w]` person probability (not-background for C > 1)."""
+        if logits.shape[1] == 1:
+            return torch.sigmoid(logits)
+        return 1.0 - torch.softmax(logits, dim=1)[:, :1]
+
+    @torch.inference_mode()
+    def person_probability(self, frame_bgr: np.ndarray, *, full_size: bool) -> np.ndarray:
+        """Frame `[H, W, 3]` uint8 -> float32 probability `[H, W]` (or `[h, w]` if not full_size)."""
+        prob = self._person(self._logits(frame_bgr))
+        if full_size:
+            return self._upsample_probability(prob, frame_bgr.shape[0], frame_bgr.shape[1])
+        return prob[0, 0].float().cpu().numpy()
+
+    def _upsample_probability(self, prob: torch.Tensor, height: int, width: int) -> np.ndarray:
+        return self._resize_to_frame(prob.float(), height, width)[0, 0].cpu().numpy()
+
+    @torch.inference_mode()
+    def class_map(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (person probability `[H, W]` float32, argmax class ids `[H, W]` uint8)."""
+        height, width = frame_bgr.shape[:2]
+        logits = self._logits(frame_bgr).float()
+        if logits.shape[1] == 1:
+            logits = torch.cat([torch.zeros_like(logits), logits], dim=1)
+        probs = self._resize_to_frame(torch.softmax(logits, dim=1), height, width)[0]
+        person = (1.0 - probs[0]).cpu().numpy()
+        return person, probs.argmax(dim=0).to(torch.uint8).cpu().numpy()
+
+    def warmup(self) -> None:
+        """One forward pass so the first real frame does not pay for allocation and kernel selection."""
+        width, height = self.input_size
+        self.person_probability(np.zeros((height, width, 3), np.uint8), full_size=True)
+
+
+class CpuRunner(NetworkRunner):
+    def __init__(self, module: nn.Module, facts: WeightFacts) -> None:
+        super().__init__(module.float().to(memory_format=torch.channels_last), facts)
+        width, height = self.input_size
+        self._small_bgr = np.empty((height, width, 3), np.uint8)
+        self._small_rgb = np.empty((height, width, 3), np.uint8)
+        # [1, 3, h, w] float32 whose memory is HWC: filled straight from the RGB image, no transpose copy.
+        self._input = torch.empty((1, 3, height, width)).contiguous(memory_format=torch.channels_last)
+        self._hwc_view = torch.from_numpy(self._small_rgb).permute(2, 0, 1).unsqueeze(0)
+        self._matrices: dict[tuple[int, int], np.ndarray] = {}
+
+    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        height, width = frame_bgr.shape[:2]
+        matrix = self._matrices.get((width, height))
+        if matrix is None:
+            matrix = self._matrices[(width, height)] = stretch_matrix(width, height, *self.input_size)
+        cv2.warpAffine(frame_bgr, matrix, self.input_size, dst=self._small_bgr, flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_CONSTANT)
+        cv2.cvtColor(self._small_bgr, cv2.COLOR_BGR2RGB, dst=self._small_rgb)
+        self._input.copy_(self._hwc_view).mul_(1.0 / 255.0)
+        return self.module(self._input)
+
+    def _upsample_probability(self, prob: torch.Tensor, height: int, width: int) -> np.ndarray:
+        # OpenCV's bilinear resize equals F.interpolate(align_corners=False) and is faster on CPU.
+        return cv2.resize(prob[0, 0].numpy(), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+class CudaRunner(NetworkRunner):
+    def __init__(self, module: nn.Module, facts: WeightFacts, device: torch.device) -> None:
+        super().__init__(module.half().to(device, memory_format=torch.channels_last), facts)
+        self.device = device
+        self._grids: dict[tuple[int, int], torch.Tensor] = {}
+        self._staging: dict[tuple[int, int], torch.Tensor] = {}
+
+    def _grid(self, width: int, height: int) -> torch.Tensor:
+        """grid_sample grid reproducing the corner-to-corner stretch: output x samples x * W / w."""
+        key = (width, height)
+        if key not in self._grids:
+            w, h = self.input_size
+            xs = (torch.arange(w, device=self.device) * (width / w) * 2 + 1) / width - 1
+            ys = (torch.arange(h, device=self.device) * (height / h) * 2 + 1) / height - 1
+            grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] (x, y)
+            self._grids[key] = grid.unsqueeze(0).half()
+        return self._grids[key]
+
+    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        height, width = frame_bgr.shape[:2]
+        staging = self._staging.get((width, height))
+        if staging is None:
+            staging = self._staging[(width, height)] = torch.empty((height, width, 3), dtype=torch.uint8,
+                                                                   pin_memory=True)
+        staging.numpy()[...] = frame_bgr
+        frame = staging.to(self.device, non_blocking=True)            # one upload, uint8
+        rgb = frame.permute(2, 0, 1).flip(0).unsqueeze(0).half().mul_(1.0 / 255.0)  # [1, 3, H, W]
+        small = F.grid_sample(rgb, self._grid(width, height), mode="bilinear", padding_mode="zeros",
+                              align_corners=False)
+        return self.module(small.contiguous(memory_format=torch.channels_last))

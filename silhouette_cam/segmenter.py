@@ -1,0 +1,142 @@
+"""PersonSegmenter: a BGR frame in, the person probability at the frame's size out. No Qt here.
+
+    segmenter = PersonSegmenter(model="auto", device="auto")
+    prob = segmenter.segment(frame_bgr)     # [H, W, 3] uint8 BGR -> [H, W] float32 in 0..1
+
+The frame is stretched to the network's input the way MediaPipe does it (image corners to tensor
+corners, no half-pixel offset, no letterbox), so masks match the reference runtime; the network's
+output is resized back bilinearly. On CUDA the frame is uploaded once and everything after that,
+resizes included, runs on the GPU in fp16.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from silhouette_cam.frames import check_frame
+from silhouette_cam.inference import CpuRunner, CudaRunner, NetworkRunner
+from silhouette_cam.model import SHIPPED_VARIANTS, WeightFacts, build_model, shipped_weights_path
+
+MODEL_CHOICES = ("auto", *SHIPPED_VARIANTS)
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+# Frames wider than this use the landscape (144x256, 16:9) model under model="auto"; 4:3 and
+# squarer frames use the general (256x256) one, whose vertical resolution is higher.
+LANDSCAPE_MIN_ASPECT = 1.5
+
+
+def resolve_device(device: str) -> tuple[torch.device, str]:
+    """`"auto" | "cpu" | "cuda"` -> (torch device, why it was chosen, for the user)."""
+    if device not in DEVICE_CHOICES:
+        raise ValueError(f"device {device!r} is not one of {', '.join(DEVICE_CHOICES)}")
+    cuda_ok = torch.cuda.is_available()
+    if device == "cuda" and not cuda_ok:
+        raise ValueError("device 'cuda' was requested but CUDA is not available "
+                         f"(torch {torch.__version__}, torch.cuda.is_available() is False)")
+    if device == "cpu":
+        return torch.device("cpu"), "as requested"
+    if cuda_ok:
+        return torch.device("cuda"), torch.cuda.get_device_name(0)
+    return torch.device("cpu"), "no GPU found"
+
+
+class PersonSegmenter:
+    """Runs a person segmentation network on frames; see the module docstring.
+
+    Keyword-only arguments: `model` "auto" | "general" | "landscape" (ignored with `weights`),
+    `device` "auto" | "cpu" | "cuda", `weights` a custom weights file (e.g. from `silhouette-cam train`),
+    `threads` CPU threads for torch (None: torch's default). Not thread-safe: one per worker thread;
+    `model` may be changed from any thread and applies to the next frame.
+    """
+
+    def __init__(self, *, model: str = "auto", device: str = "auto", weights: str | Path | None = None,
+                 threads: int | None = None, warmup: bool = True) -> None:
+        if model not in MODEL_CHOICES:
+            raise ValueError(f"model {model!r} is not one of {', '.join(MODEL_CHOICES)}")
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads is {threads}, expected >= 1")
+            torch.set_num_threads(threads)
+        self._device, why = resolve_device(device)
+        self._model = model
+        self._lock = threading.Lock()
+        paths = {"custom": Path(weights)} if weights is not None else {
+            variant: shipped_weights_path(variant) for variant in SHIPPED_VARIANTS}
+        self._runners: dict[str, NetworkRunner] = {}
+        for key, path in paths.items():
+            module, facts = build_model(weights=path)
+            self._runners[key] = self._make_runner(module, facts)
+        if self._device.type == "cuda":
+            self.device_label = f"CUDA fp16 ({why})"
+        else:
+            self.device_label = f"CPU fp32 — {why}"
+        first = next(iter(self._runners.values()))
+        self.class_names: tuple[str, ...] = first.facts.classes
+        self.variant = first.facts.variant
+        if warmup:
+            for runner in self._runners.values():
+                runner.warmup()
+
+    def _make_runner(self, module: torch.nn.Module, facts: WeightFacts) -> NetworkRunner:
+        if self._device.type == "cuda":
+            return CudaRunner(module, facts, self._device)
+        return CpuRunner(module, facts)
+
+    # -- settings -------------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @model.setter
+    def model(self, value: str) -> None:
+        if value not in MODEL_CHOICES:
+            raise ValueError(f"model {value!r} is not one of {', '.join(MODEL_CHOICES)}")
+        with self._lock:
+            self._model = value
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @property
+    def is_custom(self) -> bool:
+        return "custom" in self._runners
+
+    def runner_for(self, width: int, height: int) -> NetworkRunner:
+        """The network that will segment a `width` x `height` frame under the current setting."""
+        if self.is_custom:
+            return self._runners["custom"]
+        with self._lock:
+            choice = self._model
+        if choice == "auto":
+            choice = "landscape" if width > LANDSCAPE_MIN_ASPECT * height else "general"
+        return self._runners[choice]
+
+    # -- inference ------------------------------------------------------------------------------
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """`[H, W, 3]` uint8 BGR -> person probability `[H, W]` float32 in 0..1."""
+        check_frame(frame_bgr)
+        runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
+        self.variant = runner.facts.variant
+        return runner.person_probability(frame_bgr, full_size=True)
+
+    def segment_lowres(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Person probability at the network's own resolution `[h, w]` float32 (frame stretched to it)."""
+        check_frame(frame_bgr)
+        runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
+        self.variant = runner.facts.variant
+        return runner.person_probability(frame_bgr, full_size=False)
+
+    def segment_classes(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (person probability `[H, W]` float32, class map `[H, W]` uint8 of argmax class ids).
+
+        For 2-class models the class map is the probability thresholded at 0.5; "person" for a
+        multi-class model means "not background" (class 0).
+        """
+        check_frame(frame_bgr)
+        runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
+        self.variant = runner.facts.variant
+        return runner.class_map(frame_bgr)
