@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 
@@ -27,3 +30,14 @@ def stretch_matrix(src_width: int, src_height: int, dst_width: int, dst_height: 
     moved a portrait's mask by up to 0.23 in probability.
     """
     return np.array([[dst_width / src_width, 0.0, 0.0], [0.0, dst_height / src_height, 0.0]], np.float64)
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file -> `[H, W, 3]` uint8 BGR (grayscale and alpha are dropped to 3 channels)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image {path} does not exist")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"image {path} could not be decoded (expected a PNG, JPEG, BMP, WebP or TIFF file)")
+    return image

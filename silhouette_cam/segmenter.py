@@ -11,6 +11,7 @@ resizes included, runs on the GPU in fp16.
 
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 
@@ -65,10 +66,16 @@ class PersonSegmenter:
         self._lock = threading.Lock()
         paths = {"custom": Path(weights)} if weights is not None else {
             variant: shipped_weights_path(variant) for variant in SHIPPED_VARIANTS}
-        self._runners: dict[str, NetworkRunner] = {}
-        for key, path in paths.items():
-            module, facts = build_model(weights=path)
-            self._runners[key] = self._make_runner(module, facts)
+        loaded = [(key, *build_model(weights=path)) for key, path in paths.items()]
+        try:
+            self._runners = self._make_runners(loaded, warmup)
+        except RuntimeError as exc:
+            # A broken CUDA setup must not fail silently: under "auto" fall back and say why;
+            # when CUDA was asked for explicitly, stop with the reason.
+            if self._device.type != "cuda" or device == "cuda":
+                raise
+            self._device, why = torch.device("cpu"), f"CUDA failed: {str(exc).splitlines()[0]}"
+            self._runners = self._make_runners(loaded, warmup)
         if self._device.type == "cuda":
             self.device_label = f"CUDA fp16 ({why})"
         else:
@@ -76,14 +83,18 @@ class PersonSegmenter:
         first = next(iter(self._runners.values()))
         self.class_names: tuple[str, ...] = first.facts.classes
         self.variant = first.facts.variant
-        if warmup:
-            for runner in self._runners.values():
-                runner.warmup()
 
-    def _make_runner(self, module: torch.nn.Module, facts: WeightFacts) -> NetworkRunner:
-        if self._device.type == "cuda":
-            return CudaRunner(module, facts, self._device)
-        return CpuRunner(module, facts)
+    def _make_runners(self, loaded: list[tuple[str, torch.nn.Module, WeightFacts]],
+                      warmup: bool) -> dict[str, NetworkRunner]:
+        runners: dict[str, NetworkRunner] = {}
+        for key, module, facts in loaded:
+            if self._device.type == "cuda":
+                runners[key] = CudaRunner(copy.deepcopy(module), facts, self._device)
+            else:
+                runners[key] = CpuRunner(copy.deepcopy(module), facts)
+            if warmup:
+                runners[key].warmup()
+        return runners
 
     # -- settings -------------------------------------------------------------------------------
     @property

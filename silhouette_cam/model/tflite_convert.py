@@ -13,6 +13,7 @@ holds the port to MediaPipe's own outputs).
 from __future__ import annotations
 
 import hashlib
+import struct
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,7 +61,7 @@ class _Graph:
             self.model = tflite.Model.GetRootAsModel(data, 0)
             self.subgraph = self.model.Subgraphs(0)
             self.num_ops = self.subgraph.OperatorsLength()
-        except Exception as exc:  # the flatbuffer library raises assorted errors on truncated data
+        except (struct.error, IndexError) as exc:  # reads past the end of a cut-off file
             raise ValueError(f"{path} is a truncated or corrupt TFLite file ({exc})") from None
         self.op_names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
         self.path = path
@@ -165,7 +166,10 @@ def convert_tflite(path: str | Path) -> tuple[dict[str, torch.Tensor], WeightFac
     if not path.is_file():
         raise FileNotFoundError(f"tflite file {path} does not exist")
     graph = _Graph(path)
-    ops, (height, width) = read_weight_ops(graph)
+    try:
+        ops, (height, width) = read_weight_ops(graph)
+    except (struct.error, IndexError) as exc:  # flatbuffer reads past the end of a cut-off file
+        raise ValueError(f"{path} is a truncated or corrupt TFLite file ({exc})") from None
     module = SelfieSegmentationNet()
     convs = _module_convs_in_run_order(module, height, width)
     if len(ops) != len(convs):

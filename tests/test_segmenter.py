@@ -1,0 +1,130 @@
+"""PersonSegmenter: held to MediaPipe's own outputs (goldens), frame validation, variants, devices."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from silhouette_cam.frames import read_image
+from silhouette_cam.segmenter import PersonSegmenter, resolve_device
+from tests.conftest import FIXTURES
+
+GOLDEN = FIXTURES / "golden"
+GOLDEN_INPUTS = sorted((GOLDEN / "inputs").glob("*.jpg"))
+
+
+@pytest.fixture(scope="module")
+def segmenters():
+    return {variant: PersonSegmenter(model=variant, device="cpu") for variant in ("general", "landscape")}
+
+
+def mediapipe_reference(variant: str, image: Path) -> np.ndarray:
+    """MediaPipe 0.10.14's probability for `image` (16-bit PNG written by scripts/make_goldens.py)."""
+    return cv2.imread(str(GOLDEN / f"mediapipe_{variant}" / f"{image.stem}.png"), cv2.IMREAD_UNCHANGED) / 65535.0
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
+
+
+@pytest.mark.parametrize("variant", ["general", "landscape"])
+def test_port_matches_mediapipe_on_goldens(segmenters, variant):
+    ious, errors = [], []
+    for image in GOLDEN_INPUTS:
+        prob = segmenters[variant].segment(read_image(image))
+        ref = mediapipe_reference(variant, image)
+        assert prob.shape == ref.shape
+        ious.append(iou(prob > 0.5, ref > 0.5))
+        errors.append(np.abs(prob - ref).mean())
+    assert len(ious) == 4
+    assert np.mean(ious) >= 0.995, ious
+    assert min(ious) >= 0.98, ious
+    assert np.mean(errors) <= 0.01, errors
+
+
+def test_output_is_float32_probability_at_frame_size(segmenters, rng):
+    frame = rng.integers(0, 256, (123, 77, 3), dtype=np.uint8)
+    prob = segmenters["general"].segment(frame)
+    assert prob.shape == (123, 77) and prob.dtype == np.float32
+    assert 0.0 <= prob.min() and prob.max() <= 1.0
+
+
+def test_lowres_output_is_at_network_resolution(segmenters, rng):
+    frame = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    assert segmenters["general"].segment_lowres(frame).shape == (256, 256)
+    assert segmenters["landscape"].segment_lowres(frame).shape == (144, 256)
+
+
+def test_auto_picks_landscape_for_wide_frames_only():
+    segmenter = PersonSegmenter(model="auto", device="cpu", warmup=False)
+    assert segmenter.runner_for(1280, 720).facts.variant == "landscape"
+    assert segmenter.runner_for(640, 480).facts.variant == "general"
+    assert segmenter.runner_for(480, 640).facts.variant == "general"
+    segmenter.model = "landscape"  # live switch applies to the next frame
+    assert segmenter.runner_for(640, 480).facts.variant == "landscape"
+
+
+def test_segment_reports_variant_and_device(rng):
+    segmenter = PersonSegmenter(device="cpu", warmup=False)
+    segmenter.segment(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8))
+    assert segmenter.variant == "landscape"
+    assert segmenter.device_label.startswith("CPU fp32")
+
+
+def test_class_map_agrees_with_probability(segmenters):
+    frame = read_image(GOLDEN_INPUTS[0])
+    prob, classes = segmenters["general"].segment_classes(frame)
+    assert classes.dtype == np.uint8 and set(np.unique(classes)) <= {0, 1}
+    assert np.mean((prob > 0.5) == (classes == 1)) > 0.999
+
+
+@pytest.mark.parametrize("frame,error,message", [
+    (np.zeros((10, 10, 3), np.float32), TypeError, "dtype float32, expected uint8"),
+    (np.zeros((10, 10), np.uint8), ValueError, r"shape \(10, 10\), expected \(H, W, 3\)"),
+    (np.zeros((10, 10, 4), np.uint8), ValueError, r"shape \(10, 10, 4\), expected \(H, W, 3\)"),
+    ([[0, 0, 0]], TypeError, "is a list, expected a numpy array"),
+])
+def test_bad_frames_are_refused_with_got_vs_expected(segmenters, frame, error, message):
+    with pytest.raises(error, match=message):
+        segmenters["general"].segment(frame)
+
+
+def test_bad_arguments_name_the_choices():
+    with pytest.raises(ValueError, match="model 'portrait' is not one of auto, general, landscape"):
+        PersonSegmenter(model="portrait")
+    with pytest.raises(ValueError, match="device 'tpu' is not one of auto, cpu, cuda"):
+        PersonSegmenter(device="tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error path")
+def test_cuda_without_gpu_fails_loudly():
+    with pytest.raises(ValueError, match="'cuda' was requested but CUDA is not available"):
+        resolve_device("cuda")
+    assert resolve_device("auto")[1] == "no GPU found"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU with CUDA")
+@pytest.mark.parametrize("variant", ["general", "landscape"])
+def test_cuda_fp16_matches_mediapipe_on_goldens(variant):
+    segmenter = PersonSegmenter(model=variant, device="cuda")
+    assert segmenter.device_label.startswith("CUDA fp16")
+    for image in GOLDEN_INPUTS:
+        prob = segmenter.segment(read_image(image))
+        ref = mediapipe_reference(variant, image)
+        assert iou(prob > 0.5, ref > 0.5) >= 0.98
+        assert np.abs(prob - ref).mean() <= 0.01
+
+
+def test_raw_network_quality_on_real_portraits(shared_data, segmenters):
+    """Regression guard against ground truth (not MediaPipe): the raw network scores ~0.953 here."""
+    images = sorted((shared_data / "portraits" / "images").glob("*.jpg"))
+    scores = []
+    for image in images:
+        gt = cv2.imread(str(shared_data / "portraits" / "masks" / f"{image.stem}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        scores.append(iou(segmenters["general"].segment(read_image(image)) > 0.5, gt))
+    assert len(scores) >= 200
+    assert np.mean(scores) >= 0.945
