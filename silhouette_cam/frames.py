@@ -7,6 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
 
 def check_frame(frame: object, *, name: str = "frame") -> None:
     """Raise TypeError/ValueError unless `frame` is a uint8 `[H, W, 3]` numpy array (BGR)."""

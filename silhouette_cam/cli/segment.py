@@ -14,9 +14,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from silhouette_cam.frames import read_image
+from silhouette_cam.frames import IMAGE_SUFFIXES, read_image
 from silhouette_cam.segmenter import DEVICE_CHOICES, MODEL_CHOICES
-from silhouette_cam.sources import IMAGE_SUFFIXES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
