@@ -7,7 +7,12 @@ import torch
 from safetensors.torch import save_file
 
 from silhouette_cam.model import (
-    SelfieSegmentationNet, WeightFacts, build_model, load_weights, save_weights, shipped_weights_path,
+    SelfieSegmentationNet,
+    WeightFacts,
+    build_model,
+    load_weights,
+    save_weights,
+    shipped_weights_path,
 )
 
 FACTS = WeightFacts(architecture="selfie", variant="test", input_height=64, input_width=64)

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     paths = expand_inputs(args.inputs)
     if not paths:
-        raise ValueError(f"no images found in {', '.join(map(str, args.inputs))} (expected {', '.join(IMAGE_SUFFIXES)})")
+        raise ValueError(f"no images found in {', '.join(map(str, args.inputs))} "
+                         f"(expected files ending in {', '.join(IMAGE_SUFFIXES)})")
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -107,6 +107,6 @@ class SelfieSegmentationNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, skips = self.encoder(x)                                   # [B, 128, H/16, W/16]
-        for stage, (_, _, scale) in zip(self.decoder, DECODER_STAGES):
+        for stage, (_, _, scale) in zip(self.decoder, DECODER_STAGES, strict=True):
             x = stage(x, skips[scale])                               # up to [B, 16, H/2, W/2]
         return self.head(x)                                          # [B, 1, H, W] logits

@@ -176,7 +176,7 @@ def convert_tflite(path: str | Path) -> tuple[dict[str, torch.Tensor], WeightFac
         raise ValueError(f"{path}: {len(ops)} weight ops in the graph, expected {len(convs)} "
                          "(the selfie segmentation architecture)")
     state: dict[str, torch.Tensor] = {}
-    for op, (name, conv) in zip(ops, convs):
+    for op, (name, conv) in zip(ops, convs, strict=True):
         expected_kernel, got_kernel = tuple(conv.weight.shape), op.kernel.shape
         if _kind(conv) != op.kind or conv.stride[0] != op.stride or expected_kernel != got_kernel:
             raise ValueError(f"{path}: op {op.index} is a {op.kind} (stride {op.stride}, kernel {got_kernel}), "

@@ -1,0 +1,49 @@
+"""Helpers for benchmark scripts: statistics tables and test frames."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOLDEN_INPUTS = REPO_ROOT / "tests" / "fixtures" / "golden" / "inputs"
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} logical cores{gpu}, torch {torch.__version__}, {threads} torch threads"
+
+
+def test_frames(width: int = 1280, height: int = 720) -> list[np.ndarray]:
+    """Real photos of people (the redistributable goldens) stretched to width x height, BGR uint8."""
+    return [cv2.resize(cv2.imread(str(p)), (width, height), interpolation=cv2.INTER_LINEAR)
+            for p in sorted(GOLDEN_INPUTS.glob("*.jpg"))]
+
+
+def summarize(times_ms: list[float]) -> tuple[float, float]:
+    return float(np.median(times_ms)), float(np.percentile(times_ms, 90))
+
+
+def print_table(title: str, rows: list[tuple[str, list[float]]]) -> None:
+    """rows: (label, per-run milliseconds) -> a median / p90 / runs table."""
+    print(f"\n{title}")
+    width = max(len(label) for label, _ in rows)
+    print(f"| {'what':<{width}} | median ms | p90 ms | runs |")
+    print(f"|{'-' * (width + 2)}|----------:|-------:|-----:|")
+    for label, times in rows:
+        median, p90 = summarize(times)
+        print(f"| {label:<{width}} | {median:9.2f} | {p90:6.2f} | {len(times):4d} |")
