@@ -1,8 +1,8 @@
 """Run one loaded network on frames: pre-processing, forward, post-processing, per device.
 
 `CpuRunner` stretches the frame with OpenCV into a preallocated buffer and runs fp32 with
-channels_last; `CudaRunner` uploads the uint8 frame once (pinned staging buffer) and stretches,
-runs (fp16, channels_last) and resizes back on the GPU. Both produce exactly the same geometry:
+channels_last; `TorchRunner` (CUDA, fp16) uploads the uint8 frame once (pinned staging buffer) and
+stretches, runs and resizes back on the GPU. Both produce exactly the same geometry:
 the MediaPipe corner-to-corner stretch in, bilinear with half-pixel centers out.
 """
 
@@ -95,33 +95,45 @@ class CpuRunner(NetworkRunner):
         return cv2.resize(prob[0, 0].numpy(), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-class CudaRunner(NetworkRunner):
-    def __init__(self, module: nn.Module, facts: WeightFacts, device: torch.device) -> None:
-        super().__init__(module.half().to(device, memory_format=torch.channels_last), facts)
-        self.device = device
+class TorchRunner(NetworkRunner):
+    """Everything on one torch device: the uint8 frame is uploaded once, then stretched, run and resized there.
+
+    Used for CUDA in fp16; on the CPU in fp32 it serves the tests, which hold its geometry to CpuRunner's.
+    """
+
+    def __init__(self, module: nn.Module, facts: WeightFacts, device: torch.device,
+                 dtype: torch.dtype = torch.float16) -> None:
+        super().__init__(module.to(device, dtype=dtype, memory_format=torch.channels_last), facts)
+        self.device, self.dtype = device, dtype
         self._grids: dict[tuple[int, int], torch.Tensor] = {}
         self._staging: dict[tuple[int, int], torch.Tensor] = {}
 
     def _grid(self, width: int, height: int) -> torch.Tensor:
-        """grid_sample grid reproducing the corner-to-corner stretch: output x samples x * W / w."""
+        """grid_sample grid reproducing the corner-to-corner stretch: output x samples source x * W / w."""
         key = (width, height)
         if key not in self._grids:
             w, h = self.input_size
-            xs = (torch.arange(w, device=self.device) * (width / w) * 2 + 1) / width - 1
-            ys = (torch.arange(h, device=self.device) * (height / h) * 2 + 1) / height - 1
-            grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] (x, y)
-            self._grids[key] = grid.unsqueeze(0).half()
+            # grid_sample(align_corners=False) reads pixel p at normalized (2p + 1) / W - 1.
+            xs = (torch.arange(w, dtype=torch.float64) * (width / w) * 2 + 1) / width - 1
+            ys = (torch.arange(h, dtype=torch.float64) * (height / h) * 2 + 1) / height - 1
+            grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] as (x, y)
+            self._grids[key] = grid.unsqueeze(0).to(self.device, self.dtype)
         return self._grids[key]
+
+    def _upload(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        if self.device.type != "cuda":
+            return torch.from_numpy(frame_bgr)
+        key = (frame_bgr.shape[1], frame_bgr.shape[0])
+        staging = self._staging.get(key)
+        if staging is None:  # page-locked, so the copy to the GPU is one DMA transfer
+            staging = self._staging[key] = torch.empty(frame_bgr.shape, dtype=torch.uint8, pin_memory=True)
+        staging.numpy()[...] = frame_bgr
+        return staging.to(self.device, non_blocking=True)
 
     def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
         height, width = frame_bgr.shape[:2]
-        staging = self._staging.get((width, height))
-        if staging is None:
-            staging = self._staging[(width, height)] = torch.empty((height, width, 3), dtype=torch.uint8,
-                                                                   pin_memory=True)
-        staging.numpy()[...] = frame_bgr
-        frame = staging.to(self.device, non_blocking=True)            # one upload, uint8
-        rgb = frame.permute(2, 0, 1).flip(0).unsqueeze(0).half().mul_(1.0 / 255.0)  # [1, 3, H, W]
+        frame = self._upload(frame_bgr)                                              # [H, W, 3] uint8 BGR
+        rgb = frame.permute(2, 0, 1).flip(0).unsqueeze(0).to(self.dtype).mul_(1.0 / 255.0)  # [1, 3, H, W]
         small = F.grid_sample(rgb, self._grid(width, height), mode="bilinear", padding_mode="zeros",
-                              align_corners=False)
+                              align_corners=False)                                   # [1, 3, h, w]
         return self.module(small.contiguous(memory_format=torch.channels_last))

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from silhouette_cam.errors import DeviceError
 from silhouette_cam.frames import check_frame
-from silhouette_cam.inference import CpuRunner, CudaRunner, NetworkRunner
+from silhouette_cam.inference import CpuRunner, NetworkRunner, TorchRunner
 from silhouette_cam.model import SHIPPED_VARIANTS, WeightFacts, build_model, shipped_weights_path
 
 MODEL_CHOICES = ("auto", *SHIPPED_VARIANTS)
@@ -70,11 +71,14 @@ class PersonSegmenter:
         try:
             self._runners = self._make_runners(loaded, warmup)
         except RuntimeError as exc:
-            # A broken CUDA setup must not fail silently: under "auto" fall back and say why;
-            # when CUDA was asked for explicitly, stop with the reason.
-            if self._device.type != "cuda" or device == "cuda":
+            if self._device.type != "cuda":
                 raise
-            self._device, why = torch.device("cpu"), f"CUDA failed: {str(exc).splitlines()[0]}"
+            # A broken CUDA setup must not fail silently: under "auto" fall back and say why in the
+            # device label (shown in the HUD and CLI summaries); when CUDA was asked for, stop with the reason.
+            reason = f"CUDA failed: {str(exc).splitlines()[0]}"
+            if device == "cuda":
+                raise DeviceError(f"device 'cuda': {reason}") from exc
+            self._device, why = torch.device("cpu"), reason
             self._runners = self._make_runners(loaded, warmup)
         if self._device.type == "cuda":
             self.device_label = f"CUDA fp16 ({why})"
@@ -89,7 +93,7 @@ class PersonSegmenter:
         runners: dict[str, NetworkRunner] = {}
         for key, module, facts in loaded:
             if self._device.type == "cuda":
-                runners[key] = CudaRunner(copy.deepcopy(module), facts, self._device)
+                runners[key] = TorchRunner(copy.deepcopy(module), facts, self._device, torch.float16)
             else:
                 runners[key] = CpuRunner(copy.deepcopy(module), facts)
             if warmup:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from silhouette_cam.errors import DeviceError
 from silhouette_cam.frames import read_image
 from silhouette_cam.segmenter import PersonSegmenter, resolve_device
 from tests.conftest import FIXTURES
@@ -128,3 +129,46 @@ def test_raw_network_quality_on_real_portraits(shared_data, segmenters):
         scores.append(iou(segmenters["general"].segment(read_image(image)) > 0.5, gt))
     assert len(scores) >= 200
     assert np.mean(scores) >= 0.945
+
+
+def test_all_torch_path_used_on_cuda_meets_the_golden_bar_too():
+    """The CUDA runner's grid_sample stretch and torch resize, run here on the CPU in fp32.
+
+    It interpolates in float where OpenCV rounds to uint8, so it is held to the goldens, not to CpuRunner.
+    """
+    from silhouette_cam.inference import TorchRunner
+    from silhouette_cam.model import build_model, shipped_weights_path
+
+    for variant in ("general", "landscape"):
+        runner = TorchRunner(*build_model(weights=shipped_weights_path(variant)), torch.device("cpu"), torch.float32)
+        ious, errors = [], []
+        for image in GOLDEN_INPUTS:
+            prob = runner.person_probability(read_image(image), full_size=True)
+            ref = mediapipe_reference(variant, image)
+            ious.append(iou(prob > 0.5, ref > 0.5))
+            errors.append(np.abs(prob - ref).mean())
+        assert np.mean(ious) >= 0.995 and min(ious) >= 0.98, (variant, ious)
+        assert np.mean(errors) <= 0.01, (variant, errors)
+
+
+class BrokenCudaRunner:
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("CUDA error: no kernel image is available for execution on the device\nmore")
+
+
+def test_broken_cuda_under_auto_falls_back_to_cpu_and_says_why(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
+    monkeypatch.setattr("silhouette_cam.segmenter.TorchRunner", BrokenCudaRunner)
+    segmenter = PersonSegmenter(device="auto", warmup=False)
+    assert segmenter.device.type == "cpu"
+    assert segmenter.device_label == "CPU fp32 — CUDA failed: CUDA error: no kernel image is available " \
+                                     "for execution on the device"
+
+
+def test_broken_cuda_when_asked_for_is_an_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
+    monkeypatch.setattr("silhouette_cam.segmenter.TorchRunner", BrokenCudaRunner)
+    with pytest.raises(DeviceError, match="device 'cuda': CUDA failed: CUDA error: no kernel image"):
+        PersonSegmenter(device="cuda", warmup=False)

@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from silhouette_cam.errors import DeviceError
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("silhouette_cam.cli.gui", "open the live window (the default)"),
@@ -22,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 # Errors that mean "the user gave us something we cannot use": one line, exit 2, no traceback.
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError, OSError)
+USER_ERRORS = (ValueError, TypeError, OSError, DeviceError)
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str]:
