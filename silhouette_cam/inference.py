@@ -1,12 +1,15 @@
 """Run one loaded network on frames: pre-processing, forward, post-processing, per device.
 
 `CpuRunner` stretches the frame with OpenCV into a preallocated buffer and runs fp32 with
-channels_last; `TorchRunner` (CUDA, fp16) uploads the uint8 frame once (pinned staging buffer) and
+channels_last, or hands it to ONNX Runtime (`OnnxRuntimeRunner`, the CPU default when the
+weights have an ONNX export); `TorchRunner` (CUDA, fp16) uploads the uint8 frame once (pinned staging buffer) and
 stretches, runs and resizes back on the GPU. Both produce exactly the same geometry:
 the MediaPipe corner-to-corner stretch in, bilinear with half-pixel centers out.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -79,20 +82,49 @@ class CpuRunner(NetworkRunner):
         self._hwc_view = torch.from_numpy(self._small_rgb).permute(2, 0, 1).unsqueeze(0)
         self._matrices: dict[tuple[int, int], np.ndarray] = {}
 
-    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+    def _stretch(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Frame -> the network's input size, MediaPipe's way; returns the reused `[h, w, 3]` BGR buffer."""
         height, width = frame_bgr.shape[:2]
         matrix = self._matrices.get((width, height))
         if matrix is None:
             matrix = self._matrices[(width, height)] = stretch_matrix(width, height, *self.input_size)
         cv2.warpAffine(frame_bgr, matrix, self.input_size, dst=self._small_bgr, flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_CONSTANT)
-        cv2.cvtColor(self._small_bgr, cv2.COLOR_BGR2RGB, dst=self._small_rgb)
+        return self._small_bgr
+
+    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        cv2.cvtColor(self._stretch(frame_bgr), cv2.COLOR_BGR2RGB, dst=self._small_rgb)
         self._input.copy_(self._hwc_view).mul_(1.0 / 255.0)
         return self.module(self._input)
 
     def _upsample_probability(self, prob: torch.Tensor, height: int, width: int) -> np.ndarray:
         # OpenCV's bilinear resize equals F.interpolate(align_corners=False) and is faster on CPU.
         return cv2.resize(prob[0, 0].numpy(), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+class OnnxRuntimeRunner(CpuRunner):
+    """CpuRunner's pre- and post-processing around an ONNX Runtime session of the same network.
+
+    ONNX Runtime's CPU kernels run this network ~2.4x faster than PyTorch eager on one thread
+    (2.6 vs 6.2 ms at 256x256 here), and one thread is what a pipeline that overlaps stages wants.
+    """
+
+    def __init__(self, module: nn.Module, facts: WeightFacts, onnx_file: Path, threads: int) -> None:
+        super().__init__(module, facts)
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Spinning workers steal the core the pipeline's other stages need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._input_name = self.session.get_inputs()[0].name
+
+    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
+        # [1, 3, h, w] float32 RGB 0..1 in one pass (swapRB turns the BGR buffer into RGB).
+        blob = cv2.dnn.blobFromImage(self._stretch(frame_bgr), scalefactor=1.0 / 255.0, swapRB=True)
+        return torch.from_numpy(self.session.run(None, {self._input_name: blob})[0])
 
 
 class TorchRunner(NetworkRunner):

@@ -21,6 +21,12 @@ def segmenters():
     return {variant: PersonSegmenter(model=variant, device="cpu") for variant in ("general", "landscape")}
 
 
+@pytest.fixture(scope="module")
+def torch_segmenters():
+    return {variant: PersonSegmenter(model=variant, device="cpu", backend="torch")
+            for variant in ("general", "landscape")}
+
+
 def mediapipe_reference(variant: str, image: Path) -> np.ndarray:
     """MediaPipe 0.10.14's probability for `image` (16-bit PNG written by scripts/make_goldens.py)."""
     return cv2.imread(str(GOLDEN / f"mediapipe_{variant}" / f"{image.stem}.png"), cv2.IMREAD_UNCHANGED) / 65535.0
@@ -31,11 +37,14 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
 
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
 @pytest.mark.parametrize("variant", ["general", "landscape"])
-def test_port_matches_mediapipe_on_goldens(segmenters, variant):
+def test_port_matches_mediapipe_on_goldens(segmenters, torch_segmenters, variant, backend):
+    segmenter = (segmenters if backend == "onnxruntime" else torch_segmenters)[variant]
+    assert ("ONNX Runtime" if backend == "onnxruntime" else "PyTorch") in segmenter.device_label
     ious, errors = [], []
     for image in GOLDEN_INPUTS:
-        prob = segmenters[variant].segment(read_image(image))
+        prob = segmenter.segment(read_image(image))
         ref = mediapipe_reference(variant, image)
         assert prob.shape == ref.shape
         ious.append(iou(prob > 0.5, ref > 0.5))
@@ -162,8 +171,8 @@ def test_broken_cuda_under_auto_falls_back_to_cpu_and_says_why(monkeypatch):
     monkeypatch.setattr("silhouette_cam.segmenter.TorchRunner", BrokenCudaRunner)
     segmenter = PersonSegmenter(device="auto", warmup=False)
     assert segmenter.device.type == "cpu"
-    assert segmenter.device_label == "CPU fp32 — CUDA failed: CUDA error: no kernel image is available " \
-                                     "for execution on the device"
+    assert segmenter.device_label == "CPU fp32 ONNX Runtime — CUDA failed: CUDA error: no kernel image is " \
+                                     "available for execution on the device"
 
 
 def test_broken_cuda_when_asked_for_is_an_error(monkeypatch):
