@@ -1,0 +1,153 @@
+"""Live-pipeline speed at 1280x720 with refinement on: FPS per rendering mode, threaded (PipelineRunner)
+and single-threaded, beside MediaPipe's legacy selfie solution + the same compositing, in one run.
+
+    python bench/bench_pipeline.py [--frames 300] [--device cpu] [--mediapipe-python /path/to/python]
+
+Frames are the bundled demo clip upscaled to 1280x720 and held in memory (a camera delivers decoded
+frames; decoding a file is measured by `process`). Prints median / p90 ms per frame and FPS.
+MediaPipe is optional: it is imported here, or run in a side process with --mediapipe-python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from silhouette_cam.render import FrameRenderer, RenderSettings  # noqa: E402
+
+JOBS = {  # name -> RenderSettings fields
+    "overlay": {"mode": "overlay"},
+    "silhouette": {"mode": "silhouette"},
+    "cutout color": {"mode": "cutout", "background": "color"},
+    "cutout blur": {"mode": "cutout", "background": "blur"},
+}
+SIZE = (1280, 720)
+
+
+def load_frames(count: int) -> list[np.ndarray]:
+    """The demo clip, looped to `count` frames at 1280x720 (OpenCV decoding: the MediaPipe side
+    process may lack PyAV)."""
+    frames: list[np.ndarray] = []
+    clip = REPO / "silhouette_cam" / "assets" / "demo_person.mp4"
+    while len(frames) < count:
+        capture = cv2.VideoCapture(str(clip))
+        while len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_LINEAR))
+        capture.release()
+    return frames
+
+
+class MemorySource:
+    """Frames held in memory, with FrameSource's read() contract."""
+
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
+        self.frames, self.i, self.fps, self.size, self.name = frames, 0, fps, SIZE, "memory"
+
+    def read(self):
+        if self.i >= len(self.frames):
+            return None
+        self.i += 1
+        return self.frames[self.i - 1], (self.i - 1) / self.fps
+
+
+def summarize(intervals_s: list[float]) -> dict[str, float]:
+    ms = np.array(intervals_s) * 1000
+    return {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)),
+            "fps": float(1000 / np.mean(ms))}
+
+
+def bench_ours(frames, job: dict, threaded: bool, device: str, warmup: int = 20, threads: int | None = None,
+               refine: dict | None = None) -> dict[str, float]:
+    from silhouette_cam.pipeline import FramePipeline, PipelineSettings
+    from silhouette_cam.pipeline_runner import PipelineRunner
+    from silhouette_cam.segmenter import PersonSegmenter
+
+    segmenter = PersonSegmenter(device=device, threads=threads)
+    pipe = FramePipeline(segmenter, PipelineSettings().replace(**job, **(refine or {})))
+    stamps = []
+    if threaded:
+        with PipelineRunner(pipe, MemorySource(frames)) as runner:
+            for _ in runner:
+                stamps.append(time.perf_counter())
+    else:
+        for i, frame in enumerate(frames):
+            pipe.process(frame, timestamp_s=i / 30)
+            stamps.append(time.perf_counter())
+    stages = pipe.stats.stage_ms
+    result = summarize(np.diff(stamps[warmup:]).tolist())
+    result.update({f"{k}_ms": v for k, v in stages.items()})
+    return result
+
+
+def bench_mediapipe(frames, job: dict, warmup: int = 20) -> dict[str, float]:
+    """MediaPipe legacy SelfieSegmentation (landscape model for 16:9) + our compositing, one thread."""
+    import mediapipe as mp
+
+    renderer, settings = FrameRenderer(), RenderSettings(**job)
+    stamps = []
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) as selfie:
+        for frame in frames:
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            mask = selfie.process(rgb).segmentation_mask.astype(np.float32, copy=False)
+            renderer.render(frame, mask, settings)
+            stamps.append(time.perf_counter())
+    return summarize(np.diff(stamps[warmup:]).tolist())
+
+
+def mediapipe_side_process(python: str, count: int) -> dict[str, dict[str, float]]:
+    code = (f"import json,sys; sys.argv=['x']; sys.path.insert(0, {str(REPO / 'bench')!r}); "
+            f"import bench_pipeline as b; fr=b.load_frames({count}); "
+            "print(json.dumps({n: b.bench_mediapipe(fr, j) for n, j in b.JOBS.items()}))")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--mediapipe-python", default=None, help="a python with mediapipe installed")
+    parser.add_argument("--jobs", nargs="*", default=list(JOBS))
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--gray-guide", action="store_true", help="the cheaper grayscale guided filter")
+    parser.add_argument("--single", action="store_true", help="also run the single-threaded pipeline")
+    args = parser.parse_args(argv)
+    frames = load_frames(args.frames)
+    mediapipe: dict[str, dict[str, float]] = {}
+    if importlib.util.find_spec("mediapipe") is not None:
+        mediapipe = {name: bench_mediapipe(frames, JOBS[name]) for name in args.jobs}
+    elif args.mediapipe_python:
+        mediapipe = mediapipe_side_process(args.mediapipe_python, args.frames)
+    print(f"1280x720, {args.frames} frames, device={args.device}, torch threads={args.torch_threads or 'default'}, "
+          f"refinement on ({'gray guide' if args.gray_guide else 'defaults'})")
+    print(f"{'job':14s} {'runner':9s} {'median ms':>9s} {'p90 ms':>7s} {'FPS':>6s}  stages (median ms)")
+    for name in args.jobs:
+        for threaded in (True, False) if args.single else (True,):
+            refine = {"edge_guide": "gray"} if args.gray_guide else {}
+            r = bench_ours(frames, JOBS[name], threaded, args.device, threads=args.torch_threads, refine=refine)
+            stages = " ".join(f"{k[:-3]} {v:.1f}" for k, v in r.items() if k.endswith("_ms")
+                              and k not in ("median_ms", "p90_ms"))
+            print(f"{name:14s} {'threaded' if threaded else 'single':9s} {r['median_ms']:9.2f} "
+                  f"{r['p90_ms']:7.2f} {r['fps']:6.1f}  {stages}", flush=True)
+        if name in mediapipe:
+            m = mediapipe[name]
+            print(f"{name:14s} {'mediapipe':9s} {m['median_ms']:9.2f} {m['p90_ms']:7.2f} {m['fps']:6.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

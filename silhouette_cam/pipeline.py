@@ -1,0 +1,195 @@
+"""FramePipeline: source frame -> segment -> refine -> render, with per-stage timings.
+
+    pipe = FramePipeline(segmenter, PipelineSettings())
+    out = pipe.process(frame_bgr)        # ProcessedFrame: image, rgba, mask (from THIS frame), timings_ms
+    pipe.update(mode="cutout", background="blur", temporal=False)   # thread-safe, next frame
+    pipe.stats                           # PipelineStats: fps + median ms per stage (sliding window)
+
+`process` is `render(analyze(frame))`; the two halves let `PipelineRunner` (pipeline_runner.py) run
+them on different threads. The segmenter is any object with `segment(frame)`, optionally
+`segment_lowres(frame)`, `segment_classes(frame)` and `class_names` (tests pass fakes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from silhouette_cam.fps import FpsMeter, StageTimer
+from silhouette_cam.refine import RAW_SETTINGS, MaskRefiner, RefineSettings
+from silhouette_cam.render import FrameRenderer, RenderSettings
+
+STAGES = ("capture", "segment", "refine", "render", "write")
+_RENDER_FIELDS = {f.name for f in dataclasses.fields(RenderSettings)}
+_REFINE_FIELDS = {f.name for f in dataclasses.fields(RefineSettings)}
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything the user can change live: how to draw (render) and how to refine the mask."""
+
+    render: RenderSettings = field(default_factory=RenderSettings)
+    refine: RefineSettings = field(default_factory=RefineSettings)
+
+    def replace(self, **changes: object) -> PipelineSettings:
+        """A copy with flat field changes (`mode=...`, `temporal=...`) or whole `render=` / `refine=`."""
+        unknown = set(changes) - _RENDER_FIELDS - _REFINE_FIELDS - {"render", "refine"}
+        if unknown:
+            raise ValueError(f"unknown pipeline setting(s) {', '.join(sorted(unknown))}; known: "
+                             f"{', '.join(sorted(_RENDER_FIELDS | _REFINE_FIELDS))}")
+        render = changes.pop("render", self.render)
+        refine = changes.pop("refine", self.refine)
+        render = dataclasses.replace(render, **{k: v for k, v in changes.items() if k in _RENDER_FIELDS})
+        refine = dataclasses.replace(refine, **{k: v for k, v in changes.items() if k in _REFINE_FIELDS})
+        return PipelineSettings(render=render.validate(), refine=refine.validate())
+
+
+@dataclass
+class Analysis:
+    """The first half of a frame's trip: the frame, its mask, and the settings it was made with."""
+
+    frame_bgr: np.ndarray            # [H, W, 3] uint8 BGR, the source frame
+    mask: np.ndarray                 # [H, W] float32 0..1, refined, computed from frame_bgr
+    class_map: np.ndarray | None     # [H, W] uint8 class ids (multi-class models in overlay mode)
+    settings: PipelineSettings
+    timestamp_s: float
+    index: int
+    timings_ms: dict[str, float]
+
+
+@dataclass
+class ProcessedFrame:
+    """A rendered frame. image/rgba live in the renderer's buffer ring: copy them to keep them long."""
+
+    image: np.ndarray                # [H, W, 3] RGB uint8 for display (transparent cutout on a checkerboard)
+    rgba: np.ndarray | None          # [H, W, 4] RGBA uint8 for a transparent cutout, else None
+    mask: np.ndarray                 # [H, W] float32 0..1, the refined mask computed from THIS frame
+    timings_ms: dict[str, float]     # capture, segment, refine, render (and write, when recorded)
+    timestamp_s: float = 0.0         # the source's timestamp of the frame
+    index: int = 0                   # frame number since the pipeline was created or reset
+    class_map: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    fps: float                       # frames rendered per second, sliding window
+    stage_ms: dict[str, float]       # median ms per stage, sliding window
+
+
+class FramePipeline:
+    """See the module docstring. analyze() and render() may run on two threads, each called in
+    frame order; settings are read under a lock once per frame."""
+
+    def __init__(self, segmenter, settings: PipelineSettings | None = None, *, window: int = 60) -> None:
+        self.segmenter = segmenter
+        self._settings = (settings or PipelineSettings()).replace()
+        self._lock = threading.Lock()
+        self._refiner = MaskRefiner()
+        self._renderer = FrameRenderer(ring=6)
+        self.timer = StageTimer(window=window)
+        self.fps_meter = FpsMeter(window=window)
+        self._index = 0
+
+    @property
+    def settings(self) -> PipelineSettings:
+        with self._lock:
+            return self._settings
+
+    def update(self, **changes: object) -> None:
+        """Change settings from any thread (validated now, applied from the next frame)."""
+        with self._lock:
+            self._settings = self._settings.replace(**changes)
+
+    def reset(self) -> None:
+        """Forget temporal history and tracked people (call on a new source or a seek)."""
+        self._refiner.reset()
+        self._index = 0
+
+    @property
+    def stats(self) -> PipelineStats:
+        return PipelineStats(fps=self.fps_meter.fps, stage_ms=self.timer.snapshot())
+
+    def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Analysis:
+        """Segment and refine one frame: frame [H, W, 3] uint8 BGR -> Analysis (mask from this frame)."""
+        if not isinstance(frame_bgr, np.ndarray) or frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 \
+                or frame_bgr.shape[2] != 3:
+            got = f"{frame_bgr.shape} {frame_bgr.dtype}" if isinstance(frame_bgr, np.ndarray) else type(frame_bgr)
+            raise ValueError(f"frame must be [H, W, 3] uint8 BGR, got {got}")
+        settings = self.settings
+        self.timer.add("capture", capture_ms)
+        timings = {"capture": capture_ms}
+        class_map = None
+        names = tuple(getattr(self.segmenter, "class_names", ("background", "person")))
+        if len(names) > 2 and settings.render.mode == "overlay" and hasattr(self.segmenter, "segment_classes"):
+            start = time.perf_counter()
+            prob, class_map = self.segmenter.segment_classes(frame_bgr)
+            timings["segment"] = (time.perf_counter() - start) * 1000
+            self.timer.add("segment", timings["segment"])
+            start = time.perf_counter()
+            mask = self._refiner.run(_Fixed(prob), frame_bgr, RAW_SETTINGS)
+            timings["refine"] = (time.perf_counter() - start) * 1000
+            self.timer.add("refine", timings["refine"])
+        else:
+            recorder = _FrameTimer(self.timer)
+            mask = self._refiner.run(self.segmenter, frame_bgr, settings.refine, recorder)
+            timings.update(recorder.last)
+        index, self._index = self._index, self._index + 1
+        return Analysis(frame_bgr, mask, class_map, settings, float(timestamp_s), index, timings)
+
+    def render(self, analysis: Analysis) -> ProcessedFrame:
+        """Draw an analysed frame with the settings it was analysed with."""
+        start = time.perf_counter()
+        names = tuple(getattr(self.segmenter, "class_names", ("background", "person")))
+        image, rgba = self._renderer.render(analysis.frame_bgr, analysis.mask, analysis.settings.render,
+                                            analysis.class_map, names)
+        render_ms = (time.perf_counter() - start) * 1000
+        self.timer.add("render", render_ms)
+        self.fps_meter.tick()
+        timings = dict(analysis.timings_ms, render=render_ms)
+        return ProcessedFrame(image, rgba, analysis.mask, timings, analysis.timestamp_s, analysis.index,
+                              analysis.class_map)
+
+    def process(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> ProcessedFrame:
+        """Segment, refine and render one frame (all on the calling thread)."""
+        return self.render(self.analyze(frame_bgr, timestamp_s=timestamp_s, capture_ms=capture_ms))
+
+    def close(self) -> None:
+        self._renderer.close()
+
+
+class _FrameTimer(StageTimer):
+    """Forwards stage timings to the pipeline's sliding-window timer and keeps this frame's values."""
+
+    def __init__(self, target: StageTimer) -> None:
+        super().__init__(window=1)
+        self._target, self.last = target, {}
+
+    def add(self, stage: str, ms: float) -> None:
+        self._target.add(stage, ms)
+        self.last[stage] = self.last.get(stage, 0.0) + float(ms)
+
+
+class _Fixed:
+    """A 'segmenter' that returns a probability computed already (multi-class path)."""
+
+    def __init__(self, prob: np.ndarray) -> None:
+        self._prob = prob
+
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        return self._prob
+
+
+def refine_still(segmenter, frame_bgr: np.ndarray, settings: RefineSettings | None = None) -> np.ndarray:
+    """The default refinement for one still image (no history): frame [H, W, 3] uint8 BGR ->
+    person probability [H, W] float32 0..1. People tracking becomes a second, zoomed-in pass when the
+    people fill only part of the picture."""
+    settings = dataclasses.replace(settings or RefineSettings(), temporal=False).validate()
+    refiner = MaskRefiner()
+    prob = refiner.run(segmenter, frame_bgr, settings)
+    if settings.track_people and refiner.tracker.box is not None:
+        prob = refiner.run(segmenter, frame_bgr, settings)
+    return prob

@@ -1,0 +1,156 @@
+"""MaskRefiner: segment a frame (whole, or a tracked crop of its people) and refine the mask.
+
+    refiner = MaskRefiner()
+    mask = refiner.run(segmenter, frame_bgr, settings, timer)   # [H, W] float32 0..1, from THIS frame
+
+Steps (each switchable in RefineSettings): people tracking -> network at its own resolution on the
+crop (and periodically the whole frame) -> composite on a low-resolution grid -> temporal smoothing on
+the grid -> fast guided filter to full resolution -> threshold / softness / invert.
+The segmenter is any object with `segment(frame)`; `segment_lowres(frame)` (the network's own output,
+frame stretched to it corner to corner) is used when present.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from silhouette_cam.fps import StageTimer
+from silhouette_cam.refine.guided import FastGuidedUpsampler, guided_coefficients, guided_coefficients_color
+from silhouette_cam.refine.region import Box, PersonRegionTracker
+from silhouette_cam.refine.temporal import TemporalSmoother
+from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """Mask refinement settings; all on by default. Ranges are checked by `validate()`."""
+
+    threshold: float = 0.5        # probability at the middle of the edge ramp, 0..1
+    softness: float = 0.5         # width of the edge ramp, 0 (hard) .. 1 (the probability as is)
+    invert: bool = False          # swap person and background
+    edge_refine: bool = True      # fast guided filter: snap the mask to the frame's edges
+    edge_guide: str = "color"     # "color" (follows color edges too) | "gray" (cheaper)
+    edge_radius: int = 4          # guided filter radius, in grid pixels
+    edge_eps: float = 3e-4        # guided filter regularisation (larger: smoother, fewer edges)
+    grid_long_side: int = 512     # long side of the low-resolution working grid, pixels
+    temporal: bool = True         # damp flicker where the picture is still
+    temporal_strength: float = 0.8   # 0 = off .. 0.95 = heavy smoothing of still regions
+    track_people: bool = True     # segment a zoomed-in crop around the people
+
+    def validate(self) -> RefineSettings:
+        check_unit("threshold", self.threshold)
+        check_unit("softness", self.softness)
+        if not 0.0 <= self.temporal_strength < 1.0:
+            raise ValueError(f"temporal_strength must be in 0..1 (exclusive), got {self.temporal_strength}")
+        if not 1 <= int(self.edge_radius) <= 64:
+            raise ValueError(f"edge_radius must be in 1..64 grid pixels, got {self.edge_radius}")
+        if self.edge_guide not in ("color", "gray"):
+            raise ValueError(f"edge_guide must be 'color' or 'gray', got {self.edge_guide!r}")
+        if not self.edge_eps > 0:
+            raise ValueError(f"edge_eps must be > 0, got {self.edge_eps}")
+        if not 64 <= int(self.grid_long_side) <= 4096:
+            raise ValueError(f"grid_long_side must be in 64..4096, got {self.grid_long_side}")
+        return self
+
+
+RAW_SETTINGS = RefineSettings(softness=1.0, edge_refine=False, temporal=False, track_people=False)
+
+
+def _paste(lowres: np.ndarray, box: Box, scale: float, dst: np.ndarray) -> None:
+    """Resample the network output `lowres` [h, w] covering frame box into grid `dst` (grid = frame * scale)."""
+    x0, y0, x1, y1 = box
+    h, w = lowres.shape
+    gx0, gy0 = int(np.floor(x0 * scale)), int(np.floor(y0 * scale))
+    gx1, gy1 = min(int(np.ceil(x1 * scale)), dst.shape[1]), min(int(np.ceil(y1 * scale)), dst.shape[0])
+    # Network pixel i sits at frame x0 + i * (x1 - x0) / w (corner to corner, as the segmenter stretches).
+    matrix = np.array([[scale * (x1 - x0) / w, 0.0, scale * x0 - gx0],
+                       [0.0, scale * (y1 - y0) / h, scale * y0 - gy0]])
+    dst[gy0:gy1, gx0:gx1] = cv2.warpAffine(lowres.astype(np.float32, copy=False), matrix, (gx1 - gx0, gy1 - gy0),
+                                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+class MaskRefiner:
+    """Per-stream state (temporal history, tracked crop); one per pipeline. Not thread-safe."""
+
+    def __init__(self) -> None:
+        self.tracker = PersonRegionTracker()
+        self.smoother = TemporalSmoother()
+        self._upsampler = FastGuidedUpsampler()
+        self.last_box: Box | None = None  # the crop used for the last frame (for display / debugging)
+
+    def reset(self) -> None:
+        """Forget history (new source, seek, settings that change the mask's meaning)."""
+        self.tracker.reset()
+        self.smoother.reset()
+        self.last_box = None
+
+    def run(self, segmenter, frame_bgr: np.ndarray, settings: RefineSettings,
+            timer: StageTimer | None = None) -> np.ndarray:
+        """frame [H, W, 3] uint8 BGR -> refined mask [H, W] float32 0..1 (a new array)."""
+        stage = timer.stage if timer is not None else (lambda _name: nullcontext())
+        height, width = frame_bgr.shape[:2]
+        needs_grid = settings.edge_refine or settings.temporal or settings.track_people
+        if not needs_grid or not hasattr(segmenter, "segment_lowres"):
+            with stage("segment"):
+                prob = np.asarray(segmenter.segment(frame_bgr), np.float32)
+            with stage("refine"):
+                return self._finish(prob, settings)
+
+        frame_box = (0, 0, width, height)
+        with stage("segment"):
+            box, full = self.tracker.plan() if settings.track_people else (None, True)
+            whole = segmenter.segment_lowres(frame_bgr) if (full or box is None) else None
+            crop = None
+            if box is not None:
+                x0, y0, x1, y1 = box
+                crop = segmenter.segment_lowres(np.ascontiguousarray(frame_bgr[y0:y1, x0:x1]))
+                if whole is None and float(crop.max()) < 0.5:
+                    # Nobody in the crop (a jump, dropped frames): look at the whole frame now.
+                    whole, crop, box = segmenter.segment_lowres(frame_bgr), None, None
+        self.last_box = box
+        with stage("refine"):
+            # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels.
+            factor = max(1, int(np.ceil(max(width, height) / settings.grid_long_side)))
+            grid_size = (max(1, width // factor), max(1, height // factor))
+            scale = grid_size[0] / width
+            color_u8 = cv2.resize(frame_bgr, grid_size, interpolation=cv2.INTER_AREA)
+            gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            gray_grid *= np.float32(1.0 / 255.0)
+            grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
+            if whole is not None:
+                _paste(whole, frame_box, scale, grid)
+            if crop is not None:
+                _paste(crop, box, scale, grid)
+            if settings.track_people:
+                self.tracker.update(grid, (width, height), box)
+            if settings.temporal and settings.temporal_strength > 0:
+                self.smoother.static_weight = 1.0 - settings.temporal_strength
+                grid = self.smoother.smooth(grid, gray_grid)
+            if not settings.edge_refine:
+                prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
+                return self._finish(prob, settings)
+            radius, eps = int(settings.edge_radius), float(settings.edge_eps)
+            if settings.edge_guide == "color":
+                color_grid = color_u8.astype(np.float32)
+                color_grid *= np.float32(1.0 / 255.0)
+                a, b = guided_coefficients_color(color_grid, grid, radius, eps)
+                guide = frame_bgr
+            else:
+                a, b = guided_coefficients(gray_grid, grid, radius, eps)
+                guide = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+            # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
+            gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
+                                             invert=settings.invert)
+            a *= np.float32(gain)
+            b *= np.float32(gain)
+            b += np.float32(offset)
+            return self._upsampler.apply(a, b, guide)
+
+    @staticmethod
+    def _finish(prob: np.ndarray, settings: RefineSettings) -> np.ndarray:
+        return apply_threshold(prob, threshold=settings.threshold, softness=settings.softness,
+                               invert=settings.invert, out=np.empty(prob.shape, np.float32))

@@ -1,0 +1,100 @@
+"""Cutout backgrounds: color parsing, a background image or looping video fitted to the frame, and a
+blur of the real background that the person does not bleed into."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+NAMED_COLORS = {"black": (0, 0, 0), "white": (255, 255, 255), "red": (255, 0, 0), "green": (0, 177, 64),
+                "blue": (0, 71, 187), "gray": (128, 128, 128), "grey": (128, 128, 128),
+                "yellow": (255, 220, 0), "magenta": (255, 0, 255), "cyan": (0, 255, 255)}
+
+
+def parse_color(value: object, *, name: str = "color") -> tuple[int, int, int]:
+    """RGB tuple from (r, g, b) 0..255, '#rrggbb', 'r,g,b' or a name (black, white, green, ...)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in NAMED_COLORS:
+            return NAMED_COLORS[text]
+        if text.startswith("#") and len(text) == 7:
+            try:
+                return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+            except ValueError:
+                pass
+        parts = text.split(",")
+        if len(parts) == 3 and all(p.strip().isdigit() for p in parts):
+            value = tuple(int(p) for p in parts)
+        else:
+            raise ValueError(f"{name} {value!r} is not a color (expected #rrggbb, r,g,b or one of "
+                             f"{', '.join(NAMED_COLORS)})")
+    if (not isinstance(value, tuple | list) or len(value) != 3
+            or not all(isinstance(c, int | np.integer) and 0 <= c <= 255 for c in value)):
+        raise ValueError(f"{name} {value!r} is not an RGB color (expected three integers 0..255)")
+    return (int(value[0]), int(value[1]), int(value[2]))
+
+
+def fit_cover(image: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+    """Scale and centre-crop `image` to fill `size` = (width, height) without distortion."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    scale = max(w / iw, h / ih)
+    cw, ch = min(iw, round(w / scale)), min(ih, round(h / scale))
+    x0, y0 = (iw - cw) // 2, (ih - ch) // 2
+    return cv2.resize(image[y0:y0 + ch, x0:x0 + cw], (w, h), dst=out, interpolation=cv2.INTER_AREA)
+
+
+class BackgroundSource:
+    """Serves a frame-sized RGB background from an image file (loaded once) or a looping video."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, Path, tuple[int, int]] | None = None
+        self._image: np.ndarray | None = None
+        self._video = None
+
+    def frame(self, kind: str, path: Path, size: tuple[int, int]) -> np.ndarray:
+        """kind "image" | "video"; path the file; size (width, height) -> [H, W, 3] RGB uint8."""
+        key = (kind, path, size)
+        if key != self._key:
+            self.close()
+            if kind == "image":
+                bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+                if bgr is None:
+                    raise ValueError(f"background image cannot be read: {path}")
+                self._image = cv2.cvtColor(fit_cover(bgr, size), cv2.COLOR_BGR2RGB)
+            else:
+                from silhouette_cam.sources import VideoFileSource  # sources imports PyAV; only when used
+
+                self._video = VideoFileSource(path, loop=True)
+                self._image = np.empty((size[1], size[0], 3), np.uint8)
+            self._key = key
+        if self._video is not None:
+            item = self._video.read()
+            if item is not None:
+                fit_cover(item[0], size, out=self._image)
+                cv2.cvtColor(self._image, cv2.COLOR_BGR2RGB, dst=self._image)
+        return self._image
+
+    def close(self) -> None:
+        if self._video is not None:
+            self._video.close()
+        self._video, self._image, self._key = None, None, None
+
+
+def mask_weighted_blur(rgb: np.ndarray, mask: np.ndarray, sigma: float, downscale: int = 4) -> np.ndarray:
+    """Blur of the background only: [H, W, 3] RGB uint8 + person mask [H, W] float32 0..1 ->
+    [H, W, 3] uint8. Normalised convolution (blur(image * w) / blur(w), w = 1 - mask) so person pixels
+    do not smear a halo into the blur; computed at 1/downscale resolution (a blur loses detail anyway)."""
+    h, w = mask.shape
+    size = (max(1, w // downscale), max(1, h // downscale))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    weight = 1.0 - cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    s = max(0.5, sigma / downscale)
+    num = cv2.GaussianBlur(small * weight[..., None], (0, 0), s)
+    den = cv2.GaussianBlur(weight, (0, 0), s)
+    # Where the person covers the whole neighbourhood, fall back to the plain blur.
+    plain = cv2.GaussianBlur(small, (0, 0), s)
+    blurred = np.where(den[..., None] > 1e-3, num / np.maximum(den, 1e-3)[..., None], plain)
+    return cv2.resize(np.clip(blurred, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)

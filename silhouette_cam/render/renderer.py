@@ -1,0 +1,178 @@
+"""The four renderings: overlay, cutout (transparent / color / image / video / blur), silhouette, mask.
+
+    renderer = FrameRenderer()
+    image_rgb, rgba = renderer.render(frame_bgr, mask, settings)   # [H, W, 3] RGB uint8, [H, W, 4] or None
+
+Full-frame buffers are allocated once per frame size and reused (blending is cv2.blendLinear, which
+writes into them); outputs rotate through a ring of `ring` buffers, so a returned image stays valid
+until `ring - 1` more frames have been rendered; copy it to keep it longer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from silhouette_cam.render.backgrounds import BackgroundSource, mask_weighted_blur, parse_color
+
+MODES = ("overlay", "cutout", "silhouette", "mask")
+BACKGROUNDS = ("transparent", "color", "image", "video", "blur")
+RGB = tuple[int, int, int]
+# One color per class for multi-class overlays (class 0 = background is never tinted).
+CLASS_COLORS: tuple[RGB, ...] = ((0, 0, 0), (255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0),
+                                 (200, 64, 255), (0, 220, 220), (255, 128, 0), (128, 128, 128), (255, 0, 128))
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What to draw. Colors are RGB 0..255 tuples (or strings accepted by `parse_color`)."""
+
+    mode: str = "overlay"
+    overlay_color: RGB = (0, 170, 255)
+    overlay_opacity: float = 0.5
+    background: str = "transparent"           # transparent | color | image | video | blur
+    background_color: RGB = (0, 177, 64)
+    background_path: str | None = None        # image or video file for background image / video
+    blur_sigma: float = 12.0                  # blur strength for background "blur", frame pixels
+    person_color: RGB = (255, 255, 255)       # silhouette foreground
+    silhouette_background: RGB = (0, 0, 0)
+    checker_size: int = 16                    # transparent cutout on screen: checkerboard square, px
+
+    def validate(self) -> RenderSettings:
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.background not in BACKGROUNDS:
+            raise ValueError(f"background {self.background!r} is not one of {', '.join(BACKGROUNDS)}")
+        if not 0.0 <= float(self.overlay_opacity) <= 1.0:
+            raise ValueError(f"overlay_opacity must be in 0..1, got {self.overlay_opacity}")
+        if self.background in ("image", "video") and not self.background_path:
+            raise ValueError(f"background {self.background!r} needs background_path")
+        if not 0.5 <= float(self.blur_sigma) <= 200:
+            raise ValueError(f"blur_sigma must be in 0.5..200 pixels, got {self.blur_sigma}")
+        for name in ("overlay_color", "background_color", "person_color", "silhouette_background"):
+            parse_color(getattr(self, name), name=name)
+        return self
+
+
+def checkerboard(height: int, width: int, square: int = 16) -> np.ndarray:
+    """[H, W, 3] uint8 light/dark grey checkerboard (the usual 'transparent' pattern)."""
+    ys, xs = np.indices((height, width))
+    light = ((ys // square + xs // square) % 2 == 0)
+    board = np.where(light, 204, 153).astype(np.uint8)
+    return np.repeat(board[..., None], 3, axis=2)
+
+
+class FrameRenderer:
+    """Stateful renderer (buffers, background source); one per pipeline; not thread-safe."""
+
+    def __init__(self, ring: int = 4) -> None:
+        if ring < 2:
+            raise ValueError(f"ring must be >= 2, got {ring}")
+        self._ring = ring
+        self._size: tuple[int, int] | None = None
+        self._background = BackgroundSource()
+        self._solid: dict[tuple[str, RGB], np.ndarray] = {}
+        self._checker: np.ndarray | None = None
+
+    def _allocate(self, h: int, w: int) -> None:
+        if self._size == (h, w):
+            return
+        self._size = (h, w)
+        self._outputs = [np.empty((h, w, 3), np.uint8) for _ in range(self._ring)]
+        self._rgba = [np.empty((h, w, 4), np.uint8) for _ in range(self._ring)]
+        self._slot = 0
+        self._rgb = np.empty((h, w, 3), np.uint8)
+        self._alpha = np.empty((h, w), np.float32)
+        self._inverse = np.empty((h, w), np.float32)
+        self._alpha_u8 = np.empty((h, w), np.uint8)
+        self._class_rgb = np.empty((h, w, 3), np.uint8)
+        self._solid.clear()
+        self._checker = None
+
+    def _solid_image(self, role: str, color: RGB) -> np.ndarray:
+        """A frame-sized image of one color, kept while the color does not change."""
+        key = (role, color)
+        if key not in self._solid:
+            for old in [k for k in self._solid if k[0] == role]:
+                del self._solid[old]
+            h, w = self._size
+            self._solid[key] = np.full((h, w, 3), color, np.uint8)
+        return self._solid[key]
+
+    def close(self) -> None:
+        self._background.close()
+
+    def render(self, frame_bgr: np.ndarray, mask: np.ndarray, settings: RenderSettings,
+               class_map: np.ndarray | None = None,
+               class_names: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """frame [H, W, 3] uint8 BGR + mask [H, W] float32 0..1 -> (image [H, W, 3] RGB uint8,
+        rgba [H, W, 4] uint8 for a transparent cutout else None). class_map [H, W] uint8 (class ids)
+        with class_names colors multi-class overlays."""
+        h, w = frame_bgr.shape[:2]
+        if mask.shape != (h, w):
+            raise ValueError(f"mask shape {mask.shape} != frame size {(h, w)}")
+        self._allocate(h, w)
+        out = self._outputs[self._slot]
+        rgba_out = self._rgba[self._slot]
+        self._slot = (self._slot + 1) % self._ring
+        mode = settings.mode
+        if mode == "mask":
+            cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
+            cv2.cvtColor(self._alpha_u8, cv2.COLOR_GRAY2RGB, dst=out)
+            return out, None
+        if mode == "silhouette":
+            fg = self._solid_image("person", parse_color(settings.person_color))
+            bg = self._solid_image("silhouette_bg", parse_color(settings.silhouette_background))
+            return self._blend(bg, fg, mask, out), None
+        cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
+        if mode == "overlay":
+            return self._overlay(mask, settings, class_map, class_names, out), None
+        if mode != "cutout":
+            raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        background = settings.background
+        if background == "transparent":
+            if self._checker is None:
+                self._checker = checkerboard(h, w, settings.checker_size)
+            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2RGBA, dst=rgba_out)
+            cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
+            rgba_out[..., 3] = self._alpha_u8
+            return self._blend(self._checker, self._rgb, mask, out), rgba_out
+        if background == "color":
+            bg = self._solid_image("background", parse_color(settings.background_color))
+        elif background == "blur":
+            bg = mask_weighted_blur(self._rgb, mask, settings.blur_sigma)
+        elif background in ("image", "video"):
+            bg = self._background.frame(background, Path(settings.background_path), (w, h))
+        else:
+            raise ValueError(f"background {background!r} is not one of {', '.join(BACKGROUNDS)}")
+        return self._blend(bg, self._rgb, mask, out), None
+
+    def _blend(self, background: np.ndarray, foreground: np.ndarray, alpha: np.ndarray,
+               out: np.ndarray) -> np.ndarray:
+        """out = background * (1 - alpha) + foreground * alpha, per pixel (alpha [H, W] float32 0..1)."""
+        np.subtract(1.0, alpha, out=self._inverse)
+        return cv2.blendLinear(background, foreground, self._inverse, alpha, dst=out)
+
+    def _overlay(self, mask, settings, class_map, class_names, out) -> np.ndarray:
+        np.multiply(mask, np.float32(settings.overlay_opacity), out=self._alpha)
+        if class_map is not None and class_names is not None and len(class_names) > 2:
+            lut = np.array([CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(256)], np.uint8)
+            np.take(lut, class_map, axis=0, out=self._class_rgb)
+            self._blend(self._rgb, self._class_rgb, self._alpha, out)
+            draw_legend(out, class_names)
+            return out
+        tint = self._solid_image("overlay", parse_color(settings.overlay_color))
+        return self._blend(self._rgb, tint, self._alpha, out)
+
+
+def draw_legend(image: np.ndarray, class_names: tuple[str, ...]) -> None:
+    """Draw one color swatch + name per non-background class in the top-left corner, in place."""
+    for i, name in enumerate(class_names[1:], start=1):
+        y = 8 + (i - 1) * 20
+        color = CLASS_COLORS[i % len(CLASS_COLORS)]
+        cv2.rectangle(image, (8, y), (22, y + 14), color, thickness=-1)
+        cv2.putText(image, name, (28, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(image, name, (28, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)

@@ -1,0 +1,189 @@
+"""Outputs: a crash-safe video recorder (PyAV), an RGBA PNG sequence, snapshots.
+
+VideoRecorder writes what is rendered with the source's timestamps (so slow or uneven processing
+never speeds a video up), in a container that survives `kill -9`: fragmented MP4 (a fragment per
+keyframe, one keyframe per second) or Matroska/WebM (clusters written as they fill).
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+# Milliseconds: source timestamps are floats in seconds; 1 ms resolution is exact enough for video.
+TIME_BASE = Fraction(1, 1000)
+# zerolatency: no lookahead / frame-thread queue, so frames reach the file (and survive a crash) at
+# once; costs a little compression, and buys threads that split each frame (sliced threads).
+X264 = {"preset": "veryfast", "crf": "21", "tune": "zerolatency"}
+# suffix -> [(codec, pix_fmt, options)] in order of preference; the first the PyAV build has wins.
+OPAQUE_CODECS = {
+    ".mp4": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
+    ".mkv": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
+    ".mov": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
+    ".webm": [("libvpx-vp9", "yuv420p", {"deadline": "realtime", "cpu-used": "8", "crf": "32", "b": "0"})],
+}
+ALPHA_CODECS = {
+    ".webm": [("libvpx-vp9", "yuva420p", {"deadline": "realtime", "cpu-used": "8", "crf": "30", "b": "0"})],
+    ".mov": [("prores_ks", "yuva444p10le", {"profile": "4444"}), ("qtrle", "argb", {})],
+    ".mkv": [("ffv1", "yuva420p", {}), ("png", "rgba", {})],
+}
+CONTAINER_OPTIONS = {
+    # Fragmented MP4: the moov atom up front, then self-contained fragments; readable after a crash.
+    ".mp4": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    ".mov": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+}
+
+
+def _codec_available(name: str) -> bool:
+    try:
+        av.codec.Codec(name, "w")
+        return True
+    except (av.codec.codec.UnknownCodecError, ValueError):
+        return False
+
+
+class VideoRecorder:
+    """Records RGB (or RGBA with alpha=True) frames to `path`; the suffix picks the container.
+
+    path: .mp4 / .mkv / .mov / .webm (alpha: .webm VP9, .mov ProRes 4444, .mkv FFV1);
+    fps: the nominal rate (keyframe spacing); size: (width, height). `codec` names the encoder used.
+    write(image, timestamp_s): image [H, W, 3] RGB (or [H, W, 4] RGBA) uint8; timestamps in seconds,
+    from the source. Raises OSError naming the file when writing fails (e.g. a full disk); the frames
+    written before stay playable.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fps: float, size: tuple[int, int], alpha: bool = False,
+                 keyframe_s: float = 1.0) -> None:
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        table = ALPHA_CODECS if alpha else OPAQUE_CODECS
+        if suffix not in table:
+            kind = "with alpha" if alpha else "video"
+            raise ValueError(f"cannot record {kind} to {self.path.name!r}: expected one of {', '.join(table)}")
+        if not fps or fps <= 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        width, height = int(size[0]), int(size[1])
+        if width < 2 or height < 2:
+            raise ValueError(f"size must be at least 2x2, got {size}")
+        choice = next(((c, f, o) for c, f, o in table[suffix] if _codec_available(c)), None)
+        if choice is None:
+            raise ValueError(f"no encoder for {self.path.name!r} in this PyAV build "
+                             f"(tried {', '.join(c for c, _, _ in table[suffix])})")
+        codec, pix_fmt, options = choice
+        if pix_fmt.startswith("yuv") and not pix_fmt.startswith("yuv444") and (width % 2 or height % 2):
+            width, height = width - width % 2, height - height % 2  # 4:2:0 needs even sizes
+        self.size, self.alpha, self.codec, self.fps = (width, height), alpha, codec, float(fps)
+        self.frames_written = 0
+        self._last_pts = -1
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._container = av.open(str(self.path), "w", options=CONTAINER_OPTIONS.get(suffix, {}))
+        except (av.FFmpegError, OSError) as exc:
+            raise OSError(f"cannot open {self.path} for recording: {exc}") from None
+        rate = Fraction(round(self.fps * 1000), 1000)
+        self._stream = self._container.add_stream(codec, rate=rate, options=dict(options))
+        self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, pix_fmt
+        self._stream.time_base = TIME_BASE
+        self._stream.codec_context.time_base = TIME_BASE
+        self._stream.codec_context.gop_size = max(1, round(self.fps * keyframe_s))
+        self._input_format = "rgba" if alpha else "rgb24"
+
+    def write(self, image: np.ndarray, timestamp_s: float) -> None:
+        channels = 4 if self.alpha else 3
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != channels:
+            raise ValueError(f"recorded image must be [H, W, {channels}] uint8, got {image.shape} {image.dtype}")
+        if (image.shape[1], image.shape[0]) != self.size:
+            if abs(image.shape[1] - self.size[0]) > 1 or abs(image.shape[0] - self.size[1]) > 1:
+                raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} != recording size "
+                                 f"{self.size[0]}x{self.size[1]}")
+            image = image[: self.size[1], : self.size[0]]
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=self._input_format)
+        # Source time, made strictly increasing (a muxer rejects equal timestamps).
+        pts = max(int(round(float(timestamp_s) / TIME_BASE)), self._last_pts + 1)
+        frame.pts, frame.time_base = pts, TIME_BASE
+        self._last_pts = pts
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except (av.FFmpegError, OSError) as exc:
+            raise OSError(f"recording to {self.path} failed after {self.frames_written} frames: {exc}") from None
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush the encoder and finish the file (safe to call twice)."""
+        container, self._container = getattr(self, "_container", None), None
+        if container is None:
+            return
+        try:
+            for packet in self._stream.encode():
+                container.mux(packet)
+        except (av.FFmpegError, OSError):
+            pass  # a full disk at the end: the fragments already written remain playable
+        finally:
+            try:
+                container.close()
+            except (av.FFmpegError, OSError):
+                pass
+
+    def __enter__(self) -> VideoRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _to_bgr(image: np.ndarray) -> np.ndarray:
+    """RGB(A) uint8 -> BGR(A) for OpenCV's writers; validates the shape."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"image must be [H, W, 3|4] uint8 RGB(A), got {image.shape} {image.dtype}")
+    return cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+
+
+def save_snapshot(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write image [H, W, 3] RGB or [H, W, 4] RGBA uint8 as a PNG (RGBA keeps its alpha). Returns the path."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"snapshot path must end in .png, got {path.name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), _to_bgr(image)):
+        raise OSError(f"cannot write snapshot {path}")
+    return path
+
+
+class PngSequenceWriter:
+    """Writes 000000.png, 000001.png, ... into a folder (created; must be writable); RGB or RGBA."""
+
+    codec = "png"
+
+    def __init__(self, folder: str | os.PathLike, *, compression: int = 1) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise NotADirectoryError(f"PNG output is not a folder: {self.folder}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(f"cannot create output folder {self.folder}: {exc.strerror}") from None
+        if not os.access(self.folder, os.W_OK):
+            raise PermissionError(f"output folder is not writable: {self.folder}")
+        self._params = [cv2.IMWRITE_PNG_COMPRESSION, int(compression)]
+        self.frames_written = 0
+
+    def write(self, image: np.ndarray, timestamp_s: float | None = None) -> None:
+        path = self.folder / f"{self.frames_written:06d}.png"
+        if not cv2.imwrite(str(path), _to_bgr(image), self._params):
+            raise OSError(f"cannot write {path} (disk full or folder removed?)")
+        self.frames_written += 1
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> PngSequenceWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,250 @@
+"""Frame sources: camera, video file (optionally looping), image folder, bundled demo clip.
+
+Every source is a context manager with one interface (the pipeline never asks which it got):
+    read() -> (frame_bgr [H, W, 3] uint8, timestamp_s float) | None   (None = end of stream)
+    fps (float), size ((width, height)), name (str), close()
+Timestamps come from the source (container PTS, capture clock or index / fps), never from processing
+speed, so recordings keep real time.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def demo_clip_path() -> Path:
+    """The bundled demo clip (a person facing the camera; CC BY 4.0, see assets/ATTRIBUTION.txt)."""
+    return Path(str(resources.files("silhouette_cam") / "assets" / "demo_person.mp4"))
+
+
+class FrameSource:
+    """Base class: subclasses set fps, size, name and implement read() / close()."""
+
+    fps: float = 30.0
+    size: tuple[int, int] = (0, 0)
+    name: str = ""
+    frame_count: int | None = None  # frames to expect, when known (progress bars)
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self):
+        while (item := self.read()) is not None:
+            yield item
+
+
+class VideoFileSource(FrameSource):
+    """Decodes a video file with PyAV; `loop=True` restarts at the end with timestamps that keep rising."""
+
+    def __init__(self, path: str | os.PathLike, *, loop: bool = False) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"video file not found: {self.path}")
+        self.loop = loop
+        self.name = self.path.name
+        self._open()
+        first = self._next_frame()
+        if first is None:
+            self.close()
+            raise ValueError(f"video has no decodable frames: {self.path}")
+        self._pending: tuple[np.ndarray, float] | None = first
+        # Frames in one pass (from the container header; None when unknown or looping forever).
+        self.frame_count = (self._stream.frames or None) if not loop else None
+        h, w = first[0].shape[:2]
+        self.size = (w, h)
+        # Output time = decoded time - origin + offset; a loop restart re-bases it after the last frame.
+        self._origin, self._offset = 0.0, 0.0
+        self._last_ts = first[1]
+
+    def _open(self) -> None:
+        try:
+            self._container = av.open(str(self.path))
+            self._stream = self._container.streams.video[0]
+        except (av.FFmpegError, IndexError) as exc:
+            raise ValueError(f"cannot read video {self.path}: {exc}") from None
+        self._stream.thread_type = "AUTO"  # frame/slice threads: decoding keeps up with 720p+
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.fps = float(rate) if rate else 30.0
+        self._frames = self._container.decode(self._stream)
+        self._index = 0
+
+    def _next_frame(self) -> tuple[np.ndarray, float] | None:
+        try:
+            frame = next(self._frames)
+        except StopIteration:
+            return None
+        except av.FFmpegError as exc:
+            raise ValueError(f"cannot decode video {self.path}: {exc}") from None
+        ts = float(frame.time) if frame.time is not None else self._index / self.fps
+        self._index += 1
+        return frame.to_ndarray(format="bgr24"), ts
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        if self._pending is not None:
+            item, self._pending = self._pending, None
+        else:
+            item = self._next_frame()
+            if item is None and self.loop:
+                # Restart one frame interval after the last frame so time never runs backwards.
+                self._container.close()
+                self._open()
+                item = self._next_frame()
+                if item is not None:
+                    self._origin, self._offset = item[1], self._last_ts + 1.0 / self.fps
+            if item is None:
+                return None
+        frame, ts = item
+        ts = ts - self._origin + self._offset
+        self._last_ts = ts
+        return frame, ts
+
+    def close(self) -> None:
+        container = getattr(self, "_container", None)
+        if container is not None:
+            container.close()
+            self._container = None
+
+
+class ImageFolderSource(FrameSource):
+    """Images of a folder in name order; timestamps are index / fps. Frames of other sizes are resized."""
+
+    def __init__(self, folder: str | os.PathLike, *, fps: float = 30.0, loop: bool = False) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise NotADirectoryError(f"image folder not found: {self.folder}")
+        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.paths:
+            raise ValueError(f"image folder has no images ({', '.join(IMAGE_SUFFIXES)}): {self.folder}")
+        self.fps, self.loop, self.name = float(fps), loop, self.folder.name
+        self._index = 0
+        self.frame_count = None if loop else len(self.paths)
+        first = self._load(self.paths[0])
+        self.size = (first.shape[1], first.shape[0])
+
+    def _load(self, path: Path) -> np.ndarray:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read image: {path}")
+        if self.size != (0, 0) and (image.shape[1], image.shape[0]) != self.size:
+            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+        return image
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        if self._index >= len(self.paths) and not self.loop:
+            return None
+        path = self.paths[self._index % len(self.paths)]
+        ts = self._index / self.fps
+        self._index += 1
+        return self._load(path), ts
+
+
+class CameraSource(FrameSource):
+    """An OpenCV camera by index or device path; timestamps from a monotonic clock at grab time."""
+
+    def __init__(self, device: int | str, *, width: int | None = None, height: int | None = None,
+                 fps: float | None = None) -> None:
+        self.device = device
+        self._cap = cv2.VideoCapture(device)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise OSError(f"cannot open camera {device!r}")
+        if width and height:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self._cap.set(cv2.CAP_PROP_FPS, fps)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # latest frame, not a queue of stale ones
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            self._cap.release()
+            raise OSError(f"camera {device!r} opened but delivers no frames")
+        self._t0 = time.monotonic()
+        self._pending: np.ndarray | None = frame
+        self.size = (frame.shape[1], frame.shape[0])
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0) or 30.0
+        self.name = f"camera {device}"
+
+    def read(self) -> tuple[np.ndarray, float] | None:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame, 0.0
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            return None
+        return frame, time.monotonic() - self._t0
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """A camera found by `list_cameras`: pass `device` to `open_source` / `CameraSource`."""
+
+    device: int | str
+    label: str
+
+
+def list_cameras(max_index: int = 4) -> list[CameraInfo]:
+    """Cameras that open: /dev/video* on Linux, else indices 0..max_index-1. Empty list when none."""
+    candidates: list[int | str] = sorted(glob.glob("/dev/video*")) or list(range(max_index))
+    found = []
+    for device in candidates:
+        cap = cv2.VideoCapture(device)
+        try:
+            if cap.isOpened():
+                w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+                found.append(CameraInfo(device, f"{device} ({w}x{h})"))
+        finally:
+            cap.release()
+    return found
+
+
+def open_source(spec: str | int, *, loop: bool = False) -> FrameSource:
+    """Open a camera index / device path, a video file, an image folder or "demo" (always loops)."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return CameraSource(int(spec))
+    if not isinstance(spec, str | os.PathLike):
+        raise TypeError(f"source spec must be a str or int, got {type(spec).__name__}")
+    spec = str(spec)
+    if spec == "demo":
+        return VideoFileSource(demo_clip_path(), loop=True)
+    if spec.startswith("/dev/video"):
+        return CameraSource(spec)
+    path = Path(spec)
+    if path.is_dir():
+        return ImageFolderSource(path, loop=loop)
+    if path.is_file():
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            raise ValueError(f"source {spec!r} is a single image; give its folder, or use `segment` for stills")
+        return VideoFileSource(path, loop=loop)
+    raise FileNotFoundError(f"source not found: {spec!r} (expected a camera index, /dev/videoN, "
+                            "a video file, an image folder or 'demo')")
+
+
+def open_camera_or_demo(spec: str | int = 0) -> tuple[FrameSource, str | None]:
+    """Open the camera `spec`; if it cannot be opened, the demo clip. Returns (source, message or None)."""
+    try:
+        return open_source(spec), None
+    except (OSError, ValueError) as exc:
+        return open_source("demo"), f"{exc}; showing the demo clip instead"

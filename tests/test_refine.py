@@ -1,0 +1,186 @@
+"""Tests for silhouette_cam.refine: threshold ramp, guided upsampling snaps to edges, temporal
+smoothing damps flicker without trails, people tracking crops, settings validation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+
+from silhouette_cam.refine import (
+    RAW_SETTINGS,
+    MaskRefiner,
+    PersonRegionTracker,
+    RefineSettings,
+    TemporalSmoother,
+    apply_threshold,
+)
+from tests.fixtures.pipeline_fakes import BrightSegmenter, disk_frame, disk_mask
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def test_threshold_ramp_hard_soft_invert():
+    prob = np.array([[0.0, 0.3, 0.5, 0.7, 1.0]], np.float32)
+    np.testing.assert_allclose(apply_threshold(prob, threshold=0.5, softness=0.0), [[0, 0, 0, 1, 1]])
+    np.testing.assert_allclose(apply_threshold(prob, softness=1.0), prob)
+    np.testing.assert_allclose(apply_threshold(prob, softness=0.4), [[0, 0, 0.5, 1, 1]])
+    np.testing.assert_allclose(apply_threshold(prob, softness=1.0, invert=True), 1 - prob)
+    with pytest.raises(ValueError, match="threshold"):
+        apply_threshold(prob, threshold=1.5)
+
+
+def test_guided_refinement_snaps_coarse_mask_to_the_edge():
+    frame, truth = disk_frame(320, 240, (160, 120), 70), disk_mask(320, 240, (160, 120), 70)
+    segmenter = BrightSegmenter(lowres=(24, 24))  # very coarse: blocky edges when simply upsampled
+    plain = MaskRefiner().run(segmenter, frame, dataclasses.replace(RAW_SETTINGS, temporal=True,
+                                                                     temporal_strength=0.0))
+    refined = MaskRefiner().run(segmenter, frame, RefineSettings(temporal=False, track_people=False))
+    assert refined.shape == (240, 320) and refined.dtype == np.float32
+    assert 0.0 <= refined.min() and refined.max() <= 1.0
+    assert iou(refined > 0.5, truth) > iou(plain > 0.5, truth) + 0.01
+    # No halo: well outside the disk the refined mask is ~0.
+    ring = disk_mask(320, 240, (160, 120), 90) & ~disk_mask(320, 240, (160, 120), 80)
+    assert refined[ring].max() < 0.05
+
+
+def test_temporal_smoothing_damps_flicker_on_a_still_picture():
+    rng = np.random.default_rng(0)
+    gray = np.full((60, 80), 0.3, np.float32)
+    smoother = TemporalSmoother(static_weight=0.3, flow=False)
+    outputs = []
+    for _ in range(30):
+        flicker = (rng.random((60, 80)) > 0.5).astype(np.float32)  # the network toggling on a still picture
+        outputs.append(smoother.smooth(flicker, gray))
+    raw_change = 0.5  # mean |change| of independent coin flips
+    smoothed_change = np.mean([np.abs(b - a).mean() for a, b in zip(outputs[10:], outputs[11:], strict=False)])
+    assert smoothed_change < 0.6 * raw_change
+
+
+def test_temporal_smoothing_follows_fast_motion_without_a_trail():
+    smoother = TemporalSmoother()
+    for x in (40, 100):  # the 'person' jumps 60 px between two frames
+        frame = disk_frame(160, 120, (x, 60), 20)
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
+        out = smoother.smooth(disk_mask(160, 120, (x, 60), 20).astype(np.float32), gray)
+    assert out[60, 40] < 0.1  # where the person was: no ghost
+    assert out[60, 100] > 0.9
+
+
+def test_tracker_crops_a_small_person_and_periodically_looks_at_everything():
+    tracker = PersonRegionTracker(full_every=3)
+    assert tracker.plan() == (None, True)
+    mask = np.zeros((90, 160), np.float32)
+    mask[30:60, 70:80] = 1.0  # a small, distant person on a 1/4-scale grid of a 640x360 frame
+    tracker.update(mask, (640, 360))
+    box, full = tracker.plan()
+    x0, y0, x1, y1 = box
+    assert x0 <= 280 and x1 >= 320 and y0 <= 120 and y1 >= 240  # covers the person (4x scale)
+    assert (x1 - x0) * (y1 - y0) < 0.5 * 640 * 360
+    fulls = [tracker.plan()[1] for _ in range(6)]
+    assert fulls.count(True) == 2
+    tracker.update(np.zeros((90, 160), np.float32), (640, 360))  # everybody left
+    assert tracker.plan() == (None, True)
+
+
+def test_tracker_box_covers_several_people_and_does_not_jitter():
+    tracker = PersonRegionTracker()
+    mask = np.zeros((90, 160), np.float32)
+    mask[30:60, 20:30] = 1.0
+    mask[30:60, 60:70] = 1.0
+    tracker.update(mask, (160, 90))
+    box = tracker.box
+    assert box[0] <= 20 and box[2] >= 70
+    rng = np.random.default_rng(0)
+    boxes = []
+    for _ in range(10):  # one-pixel wobble of the mask must not move the crop by more than a pixel
+        dx = int(rng.integers(-1, 2))
+        wobble = np.roll(mask, dx, axis=1)
+        tracker.update(wobble, (160, 90))
+        boxes.append(tracker.box)
+    spread = np.ptp(np.array(boxes), axis=0)
+    assert spread.max() <= 2
+
+
+def test_refiner_segments_a_zoomed_crop_of_a_small_person():
+    segmenter = BrightSegmenter(lowres=(64, 64))
+    refiner = MaskRefiner()
+    truth = disk_mask(640, 360, (320, 180), 25)
+    frame = disk_frame(640, 360, (320, 180), 25)
+    for _ in range(3):
+        mask = refiner.run(segmenter, frame, RefineSettings())
+    assert segmenter.calls[-1][0] < 360  # the last network call saw a crop, not the whole frame
+    assert iou(mask > 0.5, truth) > 0.9
+
+
+def test_settings_validation_names_the_field():
+    with pytest.raises(ValueError, match="softness"):
+        RefineSettings(softness=2.0).validate()
+    with pytest.raises(ValueError, match="edge_radius"):
+        RefineSettings(edge_radius=0).validate()
+
+
+def test_segmenter_without_lowres_output_still_works():
+    class FullResOnly:
+        def segment(self, frame):
+            return np.full(frame.shape[:2], 0.8, np.float32)
+
+    mask = MaskRefiner().run(FullResOnly(), disk_frame(), RefineSettings())
+    assert mask.shape == (120, 160) and np.allclose(mask, 1.0)
+
+
+def _person_iou(pred: np.ndarray, gt: np.ndarray) -> float:
+    union = (pred | gt).sum()
+    return 1.0 if union == 0 else float((pred & gt).sum() / union)
+
+
+@pytest.mark.slow
+def test_portraits_default_refinement_is_not_worse_than_raw(shared_data):
+    """Issue bar: on webcam-framed portraits the default still refinement (what `segment` uses) must not
+    lower mean IoU or boundary F by more than 0.003 against the bare network (first 60 portraits)."""
+    from silhouette_cam.metrics import boundary_f
+    from silhouette_cam.pipeline import refine_still
+    from silhouette_cam.segmenter import PersonSegmenter
+
+    segmenter = PersonSegmenter(device="cpu")
+    scores = {"raw": [], "refined": []}
+    for path in sorted((shared_data / "portraits" / "images").glob("*"))[:60]:
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        gt = cv2.imread(str(shared_data / "portraits" / "masks" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        for name, prob in (("raw", segmenter.segment(frame)), ("refined", refine_still(segmenter, frame))):
+            pred = prob > 0.5
+            scores[name].append((_person_iou(pred, gt), boundary_f(pred, gt, 3)))
+    raw, refined = np.mean(scores["raw"], axis=0), np.mean(scores["refined"], axis=0)
+    assert refined[0] >= raw[0] - 0.003 and refined[1] >= raw[1] - 0.003, (raw, refined)
+
+
+@pytest.mark.slow
+def test_davis_temporal_smoothing_lowers_flicker(shared_data):
+    """dtSSD on dance-twirl: the default pipeline flickers >= 30 % less than the raw network, and
+    temporal smoothing lowers dtSSD without lowering IoU against the same pipeline without it."""
+    from silhouette_cam.metrics import dtssd
+    from silhouette_cam.segmenter import PersonSegmenter
+    from silhouette_cam.sources import VideoFileSource
+
+    segmenter = PersonSegmenter(device="cpu")
+    results = {}
+    for name, settings in (("raw", RAW_SETTINGS), ("default", RefineSettings()),
+                           ("no temporal", RefineSettings(temporal=False))):
+        refiner, prev, flicker, ious = MaskRefiner(), None, [], []
+        with VideoFileSource(shared_data / "davis" / "videos" / "dance-twirl.mp4") as source:
+            for i, (frame, _) in enumerate(source):
+                gt = cv2.imread(str(shared_data / "davis" / "masks" / "dance-twirl" / f"{i:05d}.png"),
+                                cv2.IMREAD_GRAYSCALE) > 127
+                prob = refiner.run(segmenter, frame, settings)
+                ious.append(_person_iou(prob > 0.5, gt))
+                if prev is not None:
+                    flicker.append(dtssd(prev[0], prob, prev[1], gt.astype(np.float32)))
+                prev = (prob, gt.astype(np.float32))
+        results[name] = (float(np.mean(flicker)), float(np.mean(ious)))
+    assert results["default"][0] <= 0.7 * results["raw"][0], results
+    assert results["default"][0] < results["no temporal"][0], results
+    assert results["default"][1] >= results["no temporal"][1], results

@@ -1,0 +1,107 @@
+"""Tests for silhouette_cam.render: each mode's pixels, real alpha, no bleed in the blur, reuse of buffers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from silhouette_cam.render import FrameRenderer, RenderSettings, mask_weighted_blur, parse_color
+
+
+@pytest.fixture
+def scene():
+    frame = np.zeros((40, 60, 3), np.uint8)
+    frame[:] = (255, 0, 0)  # BGR blue background
+    frame[10:30, 20:40] = (0, 0, 255)  # BGR red person
+    mask = np.zeros((40, 60), np.float32)
+    mask[10:30, 20:40] = 1.0
+    return frame, mask
+
+
+def test_overlay_tints_only_the_person(scene):
+    frame, mask = scene
+    image, rgba = FrameRenderer().render(frame, mask, RenderSettings(mode="overlay", overlay_color=(0, 255, 0),
+                                                                     overlay_opacity=0.5))
+    assert rgba is None and image.shape == (40, 60, 3)
+    np.testing.assert_allclose(image[20, 30], (128, 128, 0), atol=1)  # red * 0.5 + green * 0.5, RGB
+    np.testing.assert_array_equal(image[0, 0], (0, 0, 255))  # background untouched (RGB blue)
+
+
+def test_cutout_transparent_has_real_alpha_and_checkerboard_on_screen(scene):
+    frame, mask = scene
+    image, rgba = FrameRenderer().render(frame, mask, RenderSettings(mode="cutout", background="transparent"))
+    assert rgba.shape == (40, 60, 4)
+    assert rgba[20, 30, 3] == 255 and rgba[0, 0, 3] == 0
+    np.testing.assert_array_equal(rgba[20, 30, :3], (255, 0, 0))
+    assert image[0, 0, 0] == image[0, 0, 1] == image[0, 0, 2] in (153, 204)  # grey checker square
+
+
+def test_cutout_color_and_silhouette_and_mask(scene):
+    frame, mask = scene
+    renderer = FrameRenderer()
+    image, _ = renderer.render(frame, mask, RenderSettings(mode="cutout", background="color",
+                                                           background_color=(10, 20, 30)))
+    np.testing.assert_array_equal(image[0, 0], (10, 20, 30))
+    np.testing.assert_array_equal(image[20, 30], (255, 0, 0))
+    image, _ = renderer.render(frame, mask, RenderSettings(mode="silhouette", person_color=(1, 2, 3),
+                                                           silhouette_background=(200, 200, 200)))
+    np.testing.assert_array_equal(image[20, 30], (1, 2, 3))
+    np.testing.assert_array_equal(image[0, 0], (200, 200, 200))
+    half = np.full((40, 60), 0.5, np.float32)
+    image, _ = renderer.render(frame, half, RenderSettings(mode="mask"))
+    assert abs(int(image[5, 5, 0]) - 128) <= 1
+
+
+def test_blur_background_does_not_bleed_the_person():
+    rgb = np.zeros((80, 120, 3), np.uint8)
+    rgb[20:60, 40:80] = 255  # a white person on black
+    mask = np.zeros((80, 120), np.float32)
+    mask[20:60, 40:80] = 1.0
+    blurred = mask_weighted_blur(rgb, mask, sigma=12)
+    plain = cv2.GaussianBlur(rgb, (0, 0), 12)
+    just_outside = (slice(20, 60), slice(84, 90))
+    assert blurred[just_outside].max() < 20  # no white halo around the person
+    assert plain[just_outside].mean() > 40
+
+
+def test_background_image_and_bad_path(tmp_path, scene):
+    frame, mask = scene
+    path = tmp_path / "bg.png"
+    cv2.imwrite(str(path), np.full((10, 10, 3), (0, 255, 0), np.uint8))
+    image, _ = FrameRenderer().render(frame, mask, RenderSettings(mode="cutout", background="image",
+                                                                  background_path=str(path)))
+    np.testing.assert_array_equal(image[0, 0], (0, 255, 0))
+    with pytest.raises(ValueError, match="missing.png"):
+        FrameRenderer().render(frame, mask, RenderSettings(mode="cutout", background="image",
+                                                           background_path=str(tmp_path / "missing.png")))
+
+
+def test_buffers_are_reused_across_frames_and_modes(scene):
+    frame, mask = scene
+    renderer = FrameRenderer(ring=2)
+    outs = [renderer.render(frame, mask, RenderSettings(mode=m))[0] for m in ("overlay", "silhouette", "mask")]
+    assert outs[2] is outs[0]  # a ring of two: the third frame reuses the first buffer
+    assert outs[1] is not outs[0]
+
+
+def test_multiclass_overlay_colors_classes_and_draws_a_legend(scene):
+    frame, mask = scene
+    classes = np.zeros((40, 60), np.uint8)
+    classes[10:30, 20:30] = 1
+    classes[10:30, 30:40] = 2
+    image, _ = FrameRenderer().render(frame, mask, RenderSettings(mode="overlay", overlay_opacity=1.0),
+                                      classes, ("background", "a", "b"))
+    assert not np.array_equal(image[20, 25], image[20, 35])
+
+
+def test_validation_and_colors():
+    with pytest.raises(ValueError, match="mode 'sketch'"):
+        RenderSettings(mode="sketch").validate()
+    with pytest.raises(ValueError, match="background 'fog'"):
+        RenderSettings(background="fog").validate()
+    assert parse_color("#ff8000") == (255, 128, 0)
+    assert parse_color("1, 2, 3") == (1, 2, 3)
+    assert parse_color("white") == (255, 255, 255)
+    with pytest.raises(ValueError, match="not a color"):
+        parse_color("chartreuse-ish")
