@@ -1,0 +1,63 @@
+"""`silhouette-cam gui` (the default): open the live window.
+
+For automation: `--quit-after-frames N` processes N frames and exits 0, after saving `--screenshot`
+and finishing `--record`; e.g.
+    silhouette-cam --source clip.mp4 --mode cutout --record out.mp4 --screenshot win.png \
+        --quit-after-frames 60
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+MODES = ("overlay", "cutout", "silhouette", "mask")
+MODELS = ("auto", "general", "landscape")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", help="camera index or device path, a video file, an image folder, or "
+                        "'demo' (default: the last one used, else camera 0, else the demo clip)")
+    parser.add_argument("--mode", choices=MODES, help="rendering to start in (default: the last one used)")
+    parser.add_argument("--fullscreen", action="store_true", help="start fullscreen (F11 toggles)")
+    parser.add_argument("--model", choices=MODELS,
+                        help="model variant (default: the last one used, else auto)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the network runs")
+    parser.add_argument("--weights", help="custom weights file (e.g. from `silhouette-cam train`)")
+    parser.add_argument("--record", metavar="PATH",
+                        help="start recording the rendered output to PATH at once")
+    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window when the run ends")
+    parser.add_argument("--quit-after-frames", metavar="N", type=int,
+                        help="process N frames, finish --record and --screenshot, exit 0")
+    parser.add_argument("--settings", metavar="PATH",
+                        help="read and write settings in this INI file instead of the user's")
+
+
+def _check_writable_parent(path: str, what: str) -> None:
+    parent = Path(path).expanduser().resolve().parent
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(f"{what} folder is not a directory: {parent}")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.quit_after_frames is not None and args.quit_after_frames < 1:
+        raise ValueError(f"--quit-after-frames must be >= 1, got {args.quit_after_frames}")
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise FileNotFoundError(f"--weights file not found: {args.weights}")
+    if args.record:
+        _check_writable_parent(args.record, "--record")
+    if args.screenshot:
+        if Path(args.screenshot).suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp"):
+            raise ValueError(f"--screenshot must end in .png, .jpg or .bmp, got {args.screenshot!r}")
+        _check_writable_parent(args.screenshot, "--screenshot")
+
+    from silhouette_cam.gui.app import run_window  # Qt and torch load only when the window opens
+    from silhouette_cam.gui.main_window import LaunchOptions
+
+    launch = LaunchOptions(
+        source=args.source, mode=args.mode, fullscreen=args.fullscreen, model=args.model, device=args.device,
+        weights=args.weights, record_path=args.record, screenshot_path=args.screenshot,
+        quit_after_frames=args.quit_after_frames,
+    )
+    return run_window(launch, settings_path=args.settings)

@@ -1,0 +1,146 @@
+"""The one place where the window's control names meet the frame pipeline's settings.
+
+`PipelineEngine` owns the segmenter and the FramePipeline for the worker thread: it is built there
+(model load and warm-up never run on the GUI thread), takes GUI control changes, and turns each
+frame into a ProcessedFrame. Tests that need a failure can replace it with any object offering the
+same members (apply, analyze, render, stats, device_label, variant).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .control_values import ControlValues
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    model: str = "auto"  # "auto" | "general" | "landscape"
+    device: str = "auto"  # "auto" | "cpu" | "cuda"
+    weights: str | None = None  # custom weights file; overrides model
+    mode: str = "overlay"
+    controls: ControlValues = ControlValues()
+
+
+class Engine(Protocol):
+    device_label: str
+
+    @property
+    def variant(self) -> str: ...
+
+    def apply(self, changes: dict[str, Any]) -> None: ...
+
+    def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Any: ...
+
+    def render(self, analysis: Any) -> tuple[Any, str]: ...
+
+    def stats(self) -> tuple[float, dict[str, float]]: ...
+
+
+def pipeline_settings(mode: str, values: ControlValues) -> dict[str, Any]:
+    """Flat PipelineSettings fields (see pipeline.PipelineSettings.replace) for a mode and control values."""
+    settings: dict[str, Any] = {"mode": mode}
+    for name, value in values.to_dict().items():
+        settings.update(_translate(name, value, values))
+    return settings
+
+
+def _translate(name: str, value: Any, values: ControlValues) -> dict[str, Any]:
+    """One control -> the pipeline field(s) it drives ({} for the segmenter's `model`)."""
+    if name == "model":
+        return {}
+    if name in ("background", "background_path"):
+        if values.background in ("image", "video") and not values.background_path:
+            return {"background": "transparent"}  # no file chosen yet: show the plain cutout meanwhile
+        return {"background": values.background, "background_path": values.background_path or None}
+    if name == "temporal_strength":  # 0 on the slider turns smoothing off
+        return {"temporal": value > 0, "temporal_strength": value if value > 0 else 0.5}
+    return {name: tuple(value) if isinstance(value, list) else value}
+
+
+class ModelLoadError(Exception):
+    """Building the engine failed (the cause is chained)."""
+
+
+class EngineLoader:
+    """Builds the engine on a daemon thread so the worker can open the source (and show it) meanwhile."""
+
+    def __init__(self, factory: Callable[[EngineOptions], Engine], options: EngineOptions) -> None:
+        self._factory, self._options = factory, options
+        self._engine: Engine | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="engine-loader", daemon=True)
+
+    def start(self) -> EngineLoader:
+        self._thread.start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
+    def result(self) -> Engine:
+        """The engine once `done`; raises ModelLoadError (from the cause) if building it failed."""
+        self._thread.join()
+        if self._engine is None:
+            raise ModelLoadError(str(self._failure)) from self._failure
+        return self._engine
+
+    def _run(self) -> None:
+        try:
+            self._engine = self._factory(self._options)
+        except BaseException as exc:  # noqa: BLE001 — handed to the worker, which reports it
+            self._failure = exc
+
+
+class PipelineEngine:
+    """PersonSegmenter + FramePipeline for one worker thread (see the module docstring)."""
+
+    def __init__(self, options: EngineOptions) -> None:
+        from silhouette_cam.pipeline import FramePipeline, PipelineSettings
+        from silhouette_cam.segmenter import PersonSegmenter
+
+        self._segmenter = PersonSegmenter(model=options.model, device=options.device, weights=options.weights)
+        self._values = options.controls
+        self._mode = options.mode
+        settings = PipelineSettings().replace(**pipeline_settings(options.mode, options.controls))
+        self._pipeline = FramePipeline(self._segmenter, settings)
+        self.device_label: str = self._segmenter.device_label
+
+    @property
+    def variant(self) -> str:
+        return str(self._segmenter.variant)
+
+    def apply(self, changes: dict[str, Any]) -> None:
+        """GUI changes ({"mode": ..., name: value}) -> the pipeline / segmenter, from the next frame."""
+        changes = dict(changes)
+        mode = changes.pop("mode", None)
+        if "model" in changes and not self._segmenter.is_custom:
+            self._segmenter.model = changes["model"]
+        self._values = self._values.with_changes(**changes)
+        update: dict[str, Any] = {"mode": mode} if mode is not None else {}
+        for name, value in changes.items():
+            update.update(_translate(name, value, self._values))
+        if update:
+            self._pipeline.update(**update)
+
+    def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Any:
+        """Segment + refine: frame [H, W, 3] uint8 BGR -> the pipeline's Analysis (mask from this frame)."""
+        return self._pipeline.analyze(frame_bgr, timestamp_s=timestamp_s, capture_ms=capture_ms)
+
+    def render(self, analysis: Any) -> tuple[Any, str]:
+        """-> (ProcessedFrame, the mode it was drawn in). image/rgba stay valid for a few more frames."""
+        return self._pipeline.render(analysis), analysis.settings.render.mode
+
+    def stats(self) -> tuple[float, dict[str, float]]:
+        """(frames per second, {stage: median ms}) over the pipeline's sliding window."""
+        stats = self._pipeline.stats
+        return stats.fps, dict(stats.stage_ms)

@@ -1,0 +1,21 @@
+"""LaunchOptions: how the window starts (the `gui` command line; tests and benchmarks build it directly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How the window starts (the `gui` command line); None = use the stored settings."""
+
+    source: str | None = None  # "demo", a camera index / device path, a video file
+    mode: str | None = None
+    fullscreen: bool = False
+    model: str | None = None
+    device: str = "auto"
+    weights: str | None = None
+    record_path: str | None = None  # start recording here at once
+    screenshot_path: str | None = None  # save a window screenshot when the run ends
+    quit_after_frames: int | None = None  # process N frames, save, exit 0
+    paced: bool | None = None  # play files at their real speed (default: yes, unless quit_after_frames)

@@ -1,0 +1,285 @@
+"""The main window: live view + HUD, mode toolbar, control dock, status bar; wires them to the worker.
+
+Every slot here is trivial — take the newest QImage, hand it to the view, update labels — so the GUI
+thread stays free for painting and input while the worker runs the model at full load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
+
+from .actions import WindowActions
+from .control_values import ControlValues
+from .controls import ControlsPanel, ModeActions, controls_dock
+from .engine import EngineOptions
+from .hud import HudOverlay, HudStats
+from .launch import LaunchOptions
+from .recording_ui import RecordingIndicator, timestamped_name
+from .settings_store import SettingsStore
+from .source_picker import VIDEO_FILTER, SourcePicker
+from .video_view import VideoView
+from .worker import STARTING, ProcessingWorker
+
+STOP_TIMEOUT_MS = 10_000  # only reached if a model load is still running at close
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, store: SettingsStore, launch: LaunchOptions | None = None, **worker_overrides: Any
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("silhouette_cam")
+        launch = launch or LaunchOptions()
+        self.store, self.launch = store, launch
+        self.exit_code = 0
+        self.last_error = ""
+        self.frames_shown = 0
+        self.slot_ms: deque[float] = deque(maxlen=600)  # GUI time per frame outside paintEvent
+        self.frame_age: deque[int] = deque(maxlen=600)  # newest captured index - shown index
+        self._info: Any = None
+        self.device_label = ""
+        self._source_name = ""
+        self._fallback_notice = False
+        mode = launch.mode or store.mode
+        values = ControlValues.from_dict(store.controls)
+        if launch.model:
+            values = values.with_changes(model=launch.model)
+        self.mode = mode
+
+        self.view = VideoView()
+        self.hud = HudOverlay(self.view)
+        self.setCentralWidget(self.view)
+        self.panel = ControlsPanel(values)
+        self.panel.set_mode(mode)
+        self.mode_actions = ModeActions(self)
+        self.mode_actions.set_mode(mode)
+        self.sources = SourcePicker()
+        self.recording_indicator = RecordingIndicator()
+        self.commands = WindowActions(self, self.mode_actions, self.sources)
+        self.dock = controls_dock(self.panel, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.commands.view_menu.addAction(self.dock.toggleViewAction())
+        self.status_label = QLabel()
+        self.device_status = QLabel()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.recording_indicator)
+        self.statusBar().addPermanentWidget(self.device_status)
+
+        source = launch.source or store.source or "0"
+        self.sources.set_current(source)
+        paced = launch.paced if launch.paced is not None else launch.quit_after_frames is None
+        options = EngineOptions(model=values.model, device=launch.device, weights=launch.weights,
+                                mode=mode, controls=values)
+        self.worker = ProcessingWorker(source=source, options=options, paced=paced,
+                                       max_frames=launch.quit_after_frames, record_path=launch.record_path,
+                                       **worker_overrides)
+        self._connect()
+        self.hud.setVisible(store.hud_visible)
+        self.commands.hud.setChecked(store.hud_visible)
+        if store.geometry is not None:
+            self.restoreGeometry(store.geometry)
+        else:
+            self.resize(1280, 800)
+        if store.window_state is not None:
+            self.restoreState(store.window_state)
+        self.view.show_message("Starting — loading the model…")
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.frame_ready.connect(self._on_frame_ready)
+        w.status.connect(self._on_status)
+        w.error.connect(self._on_error)
+        w.engine_ready.connect(self._on_engine_ready)
+        w.source_opened.connect(self._on_source_opened)
+        w.recording_started.connect(self._on_recording_started)
+        w.recording_stopped.connect(self._on_recording_stopped)
+        w.snapshot_saved.connect(lambda path: self._on_status(f"Snapshot saved: {path}"))
+        w.frame_limit_reached.connect(self._on_frame_limit)
+        w.finished.connect(self._on_worker_finished)
+        self.view.target_size_changed.connect(
+            lambda size: w.set_target_size(size, self.view.devicePixelRatioF())
+        )
+        self.mode_actions.mode_changed.connect(self.set_mode)
+        self.panel.values_changed.connect(w.update_controls)
+        self.sources.source_chosen.connect(self.set_source)
+        self.commands.record.toggled.connect(self._on_record_toggled)
+        self.commands.snapshot.triggered.connect(self.take_snapshot)
+        self.commands.hud.toggled.connect(self.hud.setVisible)
+        self.commands.fullscreen.toggled.connect(self.set_fullscreen)
+        self.commands.leave_fullscreen.triggered.connect(lambda: self.commands.fullscreen.setChecked(False))
+        self.commands.open_video.triggered.connect(self._open_video)
+        self.commands.output_folder.triggered.connect(self._choose_output_folder)
+        self.commands.quit.triggered.connect(self.close)
+
+    def start(self) -> None:
+        """Show the window and start the worker (the model loads there; the window paints at once)."""
+        self.worker.set_target_size(self.view.target_size(), self.view.devicePixelRatioF())
+        if self.launch.fullscreen:
+            self.commands.fullscreen.setChecked(True)
+        else:
+            self.show()
+        self.view.setFocus()  # not a combo box: 1-4 / R / S / H must reach the shortcuts
+        self.sources.scan_cameras()
+        self.worker.start()
+
+    # -- user actions (also the test API) ------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        self.mode_actions.set_mode(mode)  # validates
+        self.mode = mode
+        self.panel.set_mode(mode)
+        self.worker.update_controls({"mode": mode})
+
+    def set_source(self, spec: str) -> None:
+        self.sources.set_current(spec)
+        self.store.source = spec
+        self._on_status(f"Opening {spec}…")
+        self.worker.request_source(spec)
+
+    def start_recording(self, path: str | Path | None = None) -> Path:
+        """Record to `path` (default: the output folder, timestamped name); no dialog."""
+        target = Path(path) if path else self.store.output_folder / timestamped_name("mp4")
+        self.worker.recording.request_start(target)
+        self.recording_indicator.set_pending(target)
+        self.commands.record.blockSignals(True)
+        self.commands.record.setChecked(True)
+        self.commands.record.blockSignals(False)
+        return target
+
+    def stop_recording(self) -> None:
+        self.worker.recording.request_stop()
+
+    def take_snapshot(self, path: str | Path | None = None) -> Path:
+        target = Path(path) if path else self.store.output_folder / timestamped_name("png")
+        self.worker.recording.request_snapshot(target)
+        return target
+
+    def set_fullscreen(self, on: bool) -> None:
+        for widget in (self.commands.toolbar, self.dock, self.statusBar(), self.menuBar()):
+            widget.setVisible(not on)
+        self.showFullScreen() if on else self.showNormal()
+
+    # -- worker signals ------------------------------------------------------------------------
+    def _on_frame_ready(self) -> None:
+        start = time.perf_counter()
+        item = self.worker.take_frame()
+        if item is None:
+            return
+        image, info = item
+        if self._info is None or self._info.mode == STARTING:
+            if info.mode != STARTING:
+                self.view.clear_message()  # the model is ready: leave the "starting" state
+        self.frame_age.append(max(0, self.worker.newest_capture_index() - info.capture_index))
+        self.view.show_frame(image)
+        self.frames_shown += 1
+        self._info = info
+        self.worker.displayed_fps.tick()
+        if self.hud.isVisible():
+            self.hud.set_stats(self.hud_stats())
+        self.slot_ms.append((time.perf_counter() - start) * 1000.0)
+
+    def hud_stats(self) -> HudStats:
+        """The HUD's numbers for the newest frame shown."""
+        info = self._info
+        if info is None:
+            return HudStats(device_label=self.device_label)
+        return HudStats(
+            fps=info.fps, displayed_fps=self.worker.displayed_fps.fps, stage_ms=info.stage_ms,
+            device_label=self.device_label, variant=info.variant, frame_size=info.frame_size,
+            source_name=self._source_name,
+        )
+
+    def _on_status(self, text: str) -> None:
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(text)
+
+    def _on_error(self, text: str) -> None:
+        self.last_error = text
+        self._fallback_notice = "demo clip instead" in text
+        self.status_label.setStyleSheet("color: #e04040; font-weight: bold;")
+        self.status_label.setText(text)
+        self.view.show_message(text, error=True)
+
+    def _on_engine_ready(self, device_label: str) -> None:
+        self.device_label = device_label
+        self.device_status.setText(device_label)
+
+    def _on_source_opened(self, name: str, fps: float, width: int, height: int) -> None:
+        self._source_name = name
+        if self._info is not None and self._info.mode != STARTING:
+            self.view.clear_message()  # back after a failure
+        if self._fallback_notice:
+            self._fallback_notice = False  # keep "no camera — showing the demo clip" in the status bar
+            return
+        self._on_status(f"Showing {name} ({width}x{height} @ {fps:.0f} fps)")
+
+    def _on_record_toggled(self, on: bool) -> None:
+        self.start_recording() if on else self.stop_recording()
+
+    def _on_recording_started(self, path: str, codec: str) -> None:
+        self.recording_indicator.start(Path(path), codec)
+
+    def _on_recording_stopped(self, path: str, frames: int) -> None:
+        self.recording_indicator.stop()
+        self.commands.record.blockSignals(True)
+        self.commands.record.setChecked(False)
+        self.commands.record.blockSignals(False)
+        self._on_status(f"Recording saved: {path} ({frames} frames)")
+
+    def _on_frame_limit(self, frames: int) -> None:
+        self._save_screenshot()
+        self.close()
+
+    def _on_worker_finished(self) -> None:
+        if self.launch.quit_after_frames is not None and self.isVisible():
+            self.exit_code = 1  # automation asked for N frames and the worker could not deliver them
+            self.close()
+
+    def _save_screenshot(self) -> None:
+        if self.launch.screenshot_path:
+            path = Path(self.launch.screenshot_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.grab().save(str(path)):
+                self._on_error(f"cannot save screenshot {path}")
+                self.exit_code = 1
+
+    def _open_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
+        if path:
+            self.set_source(path)
+
+    def _choose_output_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", str(self.store.output_folder))
+        if folder:
+            self.store.output_folder = folder
+            self._on_status(f"Recordings and snapshots go to {folder}")
+
+    # -- shutdown ------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._save_settings()
+        if self.launch.quit_after_frames is None:
+            self._save_screenshot()
+        self.hide()
+        if not self.worker.stop(STOP_TIMEOUT_MS):  # finishes a running recording before returning
+            self.exit_code = self.exit_code or 1
+        event.accept()
+
+    def _save_settings(self) -> None:
+        store = self.store
+        store.geometry = self.saveGeometry()
+        store.window_state = self.saveState()
+        store.mode = self.mode
+        store.controls = self.panel.values.to_dict()
+        store.hud_visible = self.commands.hud.isChecked()
+        if self.launch.source is None:  # a --source is for this run; the user's picks were stored already
+            store.source = self.sources.current_spec
+        store.sync()
+
+
+__all__ = ["LaunchOptions", "MainWindow"]

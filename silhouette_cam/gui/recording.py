@@ -1,0 +1,123 @@
+"""Recording and snapshots for the worker thread: requests come from the GUI, files are written here.
+
+The GUI asks (`request_start(path)`, `request_stop()`, `request_snapshot(path)`) from its thread; the
+worker calls `on_frame(...)` after rendering each frame, which opens the recorder lazily (it needs the
+frame's size), writes the rendered output with the source's timestamp, and saves pending snapshots.
+Outcomes are reported through the callbacks (the worker wires them to its signals). A write that fails
+(disk full) stops the recording and reports it; the frames already written stay playable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _open_recorder(path: Path, fps: float, size: tuple[int, int], alpha: bool) -> Any:
+    from silhouette_cam.sinks import VideoRecorder
+
+    return VideoRecorder(path, fps=fps, size=size, alpha=alpha)
+
+
+def _save_snapshot(path: Path, image: np.ndarray) -> None:
+    from silhouette_cam.sinks import save_snapshot
+
+    save_snapshot(path, image)
+
+
+class RecordingControl:
+    """See the module docstring; `open_recorder(path, fps, size, alpha)`, `save_snapshot` injectable."""
+
+    def __init__(
+        self,
+        *,
+        on_started: Callable[[str, str], None],  # (path, codec)
+        on_stopped: Callable[[str, int], None],  # (path, frames written)
+        on_snapshot: Callable[[str], None],  # (path)
+        on_error: Callable[[str], None],  # one-line message
+        open_recorder: Callable[..., Any] = _open_recorder,
+        save_snapshot: Callable[[Path, np.ndarray], None] = _save_snapshot,
+    ) -> None:
+        self._on_started, self._on_stopped = on_started, on_stopped
+        self._on_snapshot, self._on_error = on_snapshot, on_error
+        self._open_recorder, self._save_snapshot = open_recorder, save_snapshot
+        self._lock = threading.Lock()
+        self._start_path: Path | None = None
+        self._stop_requested = False
+        self._snapshot_paths: list[Path] = []
+        self._recorder: Any = None
+        self._path: Path | None = None
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    # -- any thread -----------------------------------------------------------------------------
+    def request_start(self, path: str | Path) -> None:
+        with self._lock:
+            self._start_path, self._stop_requested = Path(path), False
+
+    def request_stop(self) -> None:
+        with self._lock:
+            self._start_path, self._stop_requested = None, True
+
+    def request_snapshot(self, path: str | Path) -> None:
+        with self._lock:
+            self._snapshot_paths.append(Path(path))
+
+    # -- worker thread --------------------------------------------------------------------------
+    def on_frame(self, image: np.ndarray, rgba: np.ndarray | None, timestamp_s: float, fps: float) -> None:
+        """After each rendered frame: image [H, W, 3] RGB uint8; rgba [H, W, 4] or None; source time."""
+        with self._lock:
+            start_path, self._start_path = self._start_path, None
+            stop, self._stop_requested = self._stop_requested, False
+            snapshots, self._snapshot_paths = self._snapshot_paths, []
+        if stop or (start_path is not None and self._recorder is not None):
+            self.finish()
+        if start_path is not None:
+            self._start(start_path, image, fps)
+        if self._recorder is not None:
+            try:
+                self._recorder.write(image, timestamp_s)
+            except Exception as exc:  # noqa: BLE001 — e.g. disk full: stop recording, keep the view
+                self._on_error(f"recording stopped: {exc}")
+                self.finish()
+        for path in snapshots:
+            self._snapshot(path, rgba if rgba is not None else image)
+
+    def finish(self) -> None:
+        """Close the current recording (if any) so the file is complete; reports how many frames it holds."""
+        recorder, path = self._recorder, self._path
+        self._recorder, self._path = None, None
+        if recorder is None:
+            return
+        frames = int(getattr(recorder, "frames_written", 0))
+        try:
+            recorder.close()
+        except Exception as exc:  # noqa: BLE001
+            self._on_error(f"recording {path} may be incomplete: {exc}")
+        self._on_stopped(str(path), frames)
+
+    def _start(self, path: Path, image: np.ndarray, fps: float) -> None:
+        height, width = image.shape[:2]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._recorder = self._open_recorder(path, fps, (width, height), False)
+        except Exception as exc:  # noqa: BLE001 — any failure here is reported, never fatal to the view
+            self._on_error(f"cannot record to {path}: {exc}")
+            return
+        self._path = path
+        self._on_started(str(path), str(getattr(self._recorder, "codec", "")))
+
+    def _snapshot(self, path: Path, image: np.ndarray) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._save_snapshot(path, image)
+        except Exception as exc:  # noqa: BLE001
+            self._on_error(f"cannot save snapshot {path}: {exc}")
+            return
+        self._on_snapshot(str(path))
