@@ -2,7 +2,8 @@
 
     python bench/bench_segmenter.py [--runs 300] [--threads N] [--mediapipe-python /tmp/mpvenv/bin/python]
 
-Prints median and p90 over the runs as a table. With --mediapipe-python (a Python that has
+Prints median and p90 over the runs as a table: the CPU with ONNX Runtime (the default, one
+thread) and with PyTorch, and CUDA fp16 when a GPU is present. With --mediapipe-python (a Python that has
 mediapipe==0.10.14), MediaPipe's `SelfieSegmentation.process()` is timed on the same frames.
 """
 
@@ -22,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, machine_description, print_table, test_frames  # noqa: E402
 
+from silhouette_cam.inference import OnnxRuntimeRunner, TorchRunner  # noqa: E402
 from silhouette_cam.segmenter import PersonSegmenter  # noqa: E402
 
 
@@ -39,26 +41,33 @@ def time_calls(call, frames: list[np.ndarray], runs: int, sync=lambda: None) -> 
     return times
 
 
-def bench_device(device: str, frames: list[np.ndarray], runs: int) -> list[tuple[str, list[float]]]:
+def network_only_call(runner):
+    """A callable running just the network of `runner` on a prepared input (no pre/post-processing)."""
+    if isinstance(runner, OnnxRuntimeRunner):
+        width, height = runner.input_size
+        blob = np.random.default_rng(0).random((1, 3, height, width), dtype=np.float32)
+        return lambda frame: runner.session.run(None, {runner._input_name: blob})
+    if isinstance(runner, TorchRunner):
+        network_input = torch.rand(1, 3, runner.input_size[1], runner.input_size[0], device=runner.device)
+        network_input = network_input.to(runner.dtype).contiguous(memory_format=torch.channels_last)
+    else:
+        runner.person_probability(np.zeros((64, 64, 3), np.uint8), full_size=False)  # fills its input buffer
+        network_input = runner._input
+
+    def call(frame):
+        with torch.inference_mode():
+            runner.module(network_input)
+    return call
+
+
+def bench_device(device: str, backend: str, frames: list[np.ndarray], runs: int) -> list[tuple[str, list[float]]]:
     rows = []
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for variant in ("general", "landscape"):
-        segmenter = PersonSegmenter(model=variant, device=device)
+        segmenter = PersonSegmenter(model=variant, device=device, backend=backend)
         runner = segmenter.runner_for(1280, 720)
-        precision = segmenter.device_label.split(" ")[1]
-
-        runner.person_probability(frames[0], full_size=False)  # fills the CPU runner's input buffer
-        if device == "cuda":
-            network_input = torch.rand(1, 3, runner.facts.input_height, runner.facts.input_width,
-                                       device="cuda").half().contiguous(memory_format=torch.channels_last)
-        else:
-            network_input = runner._input
-
-        def network_only(frame, module=runner.module, network_input=network_input):
-            with torch.inference_mode():
-                module(network_input)
-
-        label = f"{variant} {device} {precision}"
+        network_only = network_only_call(runner)
+        label = f"{variant}, {segmenter.device_label.split(' — ')[0]}"  # e.g. "CPU fp32 ONNX Runtime"
         rows.append((f"{label}: network", time_calls(network_only, frames, runs, sync)))
         rows.append((f"{label}: segment()", time_calls(segmenter.segment, frames, runs, sync)))
     return rows
@@ -80,17 +89,17 @@ def bench_mediapipe(python: str, frames: list[np.ndarray], runs: int) -> list[tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads for the PyTorch rows (default: torch's)")
     parser.add_argument("--mediapipe-python", help="a Python with mediapipe==0.10.14, to time the reference")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     frames = test_frames()
-    rows = bench_device("cpu", frames, args.runs)
+    rows = bench_device("cpu", "onnxruntime", frames, args.runs) + bench_device("cpu", "torch", frames, args.runs)
     if args.mediapipe_python:
         rows += bench_mediapipe(args.mediapipe_python, frames, args.runs)
     if torch.cuda.is_available():
-        rows += bench_device("cuda", frames, args.runs)
+        rows += bench_device("cuda", "auto", frames, args.runs)
     print_table(f"Segmentation at 1280x720 — {machine_description()}", rows)
 
 
