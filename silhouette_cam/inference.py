@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from silhouette_cam.frames import stretch_matrix
 from silhouette_cam.model import WeightFacts
+from silhouette_cam.model.onnx_export import WEIGHTS_SHA_KEY
 
 
 class NetworkRunner:
@@ -102,6 +103,30 @@ class CpuRunner(NetworkRunner):
         return cv2.resize(prob[0, 0].numpy(), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int):
+    """An ONNX Runtime CPU session for `onnx_file`, or ValueError saying why it cannot serve `facts`' weights."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ValueError("the onnxruntime package is not installed") from None
+    if not onnx_file.is_file():
+        raise ValueError(f"{onnx_file} does not exist (export it: silhouette-cam convert-weights WEIGHTS.safetensors)")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning workers steal the core that the pipeline's other stages need.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for unreadable files
+        raise ValueError(f"{onnx_file} cannot be loaded ({str(exc).splitlines()[0]})") from None
+    recorded = session.get_modelmeta().custom_metadata_map.get(WEIGHTS_SHA_KEY, "")
+    if recorded != facts.sha256:
+        raise ValueError(f"{onnx_file} was exported from weights {recorded[:12] or 'unknown'}…, "
+                         f"expected {facts.sha256[:12]}…")
+    return session
+
+
 class OnnxRuntimeRunner(CpuRunner):
     """CpuRunner's pre- and post-processing around an ONNX Runtime session of the same network.
 
@@ -109,17 +134,10 @@ class OnnxRuntimeRunner(CpuRunner):
     (2.6 vs 6.2 ms at 256x256 here), and one thread is what a pipeline that overlaps stages wants.
     """
 
-    def __init__(self, module: nn.Module, facts: WeightFacts, onnx_file: Path, threads: int) -> None:
+    def __init__(self, module: nn.Module, facts: WeightFacts, session) -> None:
         super().__init__(module, facts)
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Spinning workers steal the core the pipeline's other stages need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self._input_name = self.session.get_inputs()[0].name
+        self.session = session  # an onnxruntime.InferenceSession from open_onnx_session()
+        self._input_name = session.get_inputs()[0].name
 
     def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
         # [1, 3, h, w] float32 RGB 0..1 in one pass (swapRB turns the BGR buffer into RGB).

@@ -20,9 +20,9 @@ import torch
 
 from silhouette_cam.errors import DeviceError
 from silhouette_cam.frames import check_frame
-from silhouette_cam.inference import CpuRunner, NetworkRunner, OnnxRuntimeRunner, TorchRunner
+from silhouette_cam.inference import CpuRunner, NetworkRunner, OnnxRuntimeRunner, TorchRunner, open_onnx_session
 from silhouette_cam.model import SHIPPED_VARIANTS, WeightFacts, build_model, shipped_weights_path
-from silhouette_cam.model.onnx_export import WEIGHTS_SHA_KEY, onnx_path_for
+from silhouette_cam.model.onnx_export import onnx_path_for
 
 MODEL_CHOICES = ("auto", *SHIPPED_VARIANTS)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -30,25 +30,6 @@ BACKEND_CHOICES = ("auto", "torch", "onnxruntime")
 # Frames wider than this use the landscape (144x256, 16:9) model under model="auto"; 4:3 and
 # squarer frames use the general (256x256) one, whose vertical resolution is higher.
 LANDSCAPE_MIN_ASPECT = 1.5
-
-
-def onnx_problem(onnx_file: Path, facts: WeightFacts) -> str | None:
-    """Why `onnx_file` cannot serve the weights described by `facts`, or None if it can."""
-    try:
-        import onnxruntime
-    except ImportError:
-        return "the onnxruntime package is not installed"
-    if not onnx_file.is_file():
-        return f"{onnx_file} does not exist (export it: silhouette-cam convert-weights WEIGHTS.safetensors)"
-    try:
-        metadata = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"]) \
-            .get_modelmeta().custom_metadata_map
-    except Exception as exc:  # onnxruntime raises its own exception types for unreadable files
-        return f"{onnx_file} cannot be loaded ({str(exc).splitlines()[0]})"
-    recorded = metadata.get(WEIGHTS_SHA_KEY, "")
-    if recorded != facts.sha256:
-        return f"{onnx_file} was exported from weights {recorded[:12] or 'unknown'}…, expected {facts.sha256[:12]}…"
-    return None
 
 
 def resolve_device(device: str) -> tuple[torch.device, str]:
@@ -118,6 +99,8 @@ class PersonSegmenter:
                       warmup: bool) -> dict[str, NetworkRunner]:
         runners: dict[str, NetworkRunner] = {}
         for key, path, module, facts in loaded:
+            # Runners convert their module in place (dtype, device): each gets its own copy, so a
+            # failed CUDA attempt leaves the loaded fp32 module intact for the CPU fallback.
             if self._device.type == "cuda":
                 runners[key] = TorchRunner(copy.deepcopy(module), facts, self._device, torch.float16)
             else:
@@ -127,13 +110,13 @@ class PersonSegmenter:
         return runners
 
     def _make_cpu_runner(self, path: Path, module: torch.nn.Module, facts: WeightFacts) -> NetworkRunner:
-        onnx_file = onnx_path_for(path)
         if self._backend != "torch":
-            problem = onnx_problem(onnx_file, facts)
-            if problem is None:
-                return OnnxRuntimeRunner(module, facts, onnx_file, self._threads or 1)
-            if self._backend == "onnxruntime":
-                raise ValueError(f"backend 'onnxruntime' for {path}: {problem}")
+            try:
+                session = open_onnx_session(onnx_path_for(path), facts, threads=self._threads or 1)
+                return OnnxRuntimeRunner(module, facts, session)
+            except ValueError as exc:
+                if self._backend == "onnxruntime":
+                    raise ValueError(f"backend 'onnxruntime' for {path}: {exc}") from None
         if self._threads is not None:
             torch.set_num_threads(self._threads)
         return CpuRunner(module, facts)
@@ -169,19 +152,19 @@ class PersonSegmenter:
         return self._runners[choice]
 
     # -- inference ------------------------------------------------------------------------------
-    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """`[H, W, 3]` uint8 BGR -> person probability `[H, W]` float32 in 0..1."""
+    def _runner_for_frame(self, frame_bgr: np.ndarray) -> NetworkRunner:
         check_frame(frame_bgr)
         runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
         self.variant = runner.facts.variant
-        return runner.person_probability(frame_bgr, full_size=True)
+        return runner
+
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """`[H, W, 3]` uint8 BGR -> person probability `[H, W]` float32 in 0..1."""
+        return self._runner_for_frame(frame_bgr).person_probability(frame_bgr, full_size=True)
 
     def segment_lowres(self, frame_bgr: np.ndarray) -> np.ndarray:
         """Person probability at the network's own resolution `[h, w]` float32 (frame stretched to it)."""
-        check_frame(frame_bgr)
-        runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
-        self.variant = runner.facts.variant
-        return runner.person_probability(frame_bgr, full_size=False)
+        return self._runner_for_frame(frame_bgr).person_probability(frame_bgr, full_size=False)
 
     def segment_classes(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """-> (person probability `[H, W]` float32, class map `[H, W]` uint8 of argmax class ids).
@@ -189,7 +172,4 @@ class PersonSegmenter:
         For 2-class models the class map is the probability thresholded at 0.5; "person" for a
         multi-class model means "not background" (class 0).
         """
-        check_frame(frame_bgr)
-        runner = self.runner_for(frame_bgr.shape[1], frame_bgr.shape[0])
-        self.variant = runner.facts.variant
-        return runner.class_map(frame_bgr)
+        return self._runner_for_frame(frame_bgr).class_map(frame_bgr)
