@@ -30,6 +30,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Decoder channels at 1/16, 1/8, 1/4, 1/2 and full size.
 DECODER_WIDTHS = (96, 48, 32, 24, 16)
 STRIDE = 32
+BN_MOMENTUM = 0.1
 
 
 def _tap_points(features: nn.Sequential) -> tuple[list[int], list[int]]:
@@ -71,6 +72,11 @@ class SNet(nn.Module):
     def __init__(self, num_classes: int, *, encoder: str = DEFAULT_ENCODER) -> None:
         super().__init__()
         self.encoder = ENCODERS[encoder](weights=None).features
+        for module in self.encoder.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                # torchvision's 0.01 makes eval-mode statistics trail the weights by ~100 steps, which
+                # hides what a short from-scratch run has learned; 0.1 is PyTorch's default.
+                module.momentum = BN_MOMENTUM
         self.taps, tap_channels = _tap_points(self.encoder)  # 5 scales: 1/2 .. 1/32
         widths = DECODER_WIDTHS
         # Coarse to fine: 1/32 -> 1/16 (skip 1/16) -> ... -> 1/2 (skip 1/2).
@@ -94,11 +100,11 @@ class SNet(nn.Module):
         for index, block in enumerate(self.encoder):
             x = block(x)
             if index in self.taps:
-                skips.append(x)                         # [B, C_s, H/2^s, W/2^s], s = 1..5
-        x = skips[-1]                                   # [B, C_5, H/32, W/32]
+                skips.append(x)  # [B, C_s, H/2^s, W/2^s], s = 1..5
+        x = skips[-1]  # [B, C_5, H/32, W/32]
         for stage, skip in zip(self.decoder, skips[-2::-1], strict=True):
-            x = stage(x, skip)                          # up to [B, 24, H/2, W/2]
-        logits = self.head(self.final_up(x))            # [B, C, H + pad_h, W + pad_w]
+            x = stage(x, skip)  # up to [B, 24, H/2, W/2]
+        logits = self.head(self.final_up(x))  # [B, C, H + pad_h, W + pad_w]
         return logits[..., :height, :width]
 
 

@@ -1,0 +1,218 @@
+"""Training benchmarks: throughput, and the three quality bars of the training issue.
+
+    python bench/bench_train.py throughput [--steps 20] [--batch-size 8] [--device auto]
+    python bench/bench_train.py shapes      [--minutes 5]    S-Net from scratch on generated shapes
+    python bench/bench_train.py portraits   [--minutes 15]   fine-tune selfie-general on shared portraits
+    python bench/bench_train.py multiperson [--minutes 5]    20-class overfit on shared multiperson
+
+throughput: images/s of full training steps (forward, loss, backward, AdamW) at 256x256, median and
+p90 over --steps timed steps after 3 warm-up steps, per model. The bars print a table of their
+numbers; portraits scores the shipped and the fine-tuned model on the same held-back 20% (seed 0)
+with the app's PersonSegmenter at the images' own resolution. Shared data is read from
+$SILHOUETTE_CAM_DATA or ../shared/data beside the checkout; nothing is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for tests/make_shapes_dataset.py
+
+from silhouette_cam.model import build_model, shipped_weights_path  # noqa: E402
+from silhouette_cam.model.snet import build_snet  # noqa: E402
+from silhouette_cam.training.config import TrainConfig  # noqa: E402
+from silhouette_cam.training.loops import class_logits  # noqa: E402
+from silhouette_cam.training.losses import SegmentationLoss  # noqa: E402
+from silhouette_cam.training.starting_point import pick_device  # noqa: E402
+from silhouette_cam.training.trainer import fit  # noqa: E402
+
+SHARED = Path(os.environ.get("SILHOUETTE_CAM_DATA", REPO.parent / "shared" / "data"))
+
+
+def throughput(args: argparse.Namespace) -> None:
+    device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    models = {
+        "snet (mnv3-small)": build_snet(num_classes=2),
+        "selfie-general": build_model(weights=shipped_weights_path("general"))[0],
+    }
+    print(f"device: {device}  batch {args.batch_size}  256x256  threads {torch.get_num_threads()}")
+    print(f"{'model':20s} {'median img/s':>13s} {'p90 step ms':>12s} {'median step ms':>15s}")
+    for name, model in models.items():
+        model.to(device).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        criterion = SegmentationLoss()
+        image = torch.rand(args.batch_size, 3, 256, 256, device=device)
+        target = torch.randint(0, 2, (args.batch_size, 256, 256), device=device)
+        times = []
+        for step in range(args.steps + 3):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            loss = criterion(class_logits(model(image)), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if step >= 3:
+                times.append(time.perf_counter() - start)
+        median, p90 = np.median(times), np.percentile(times, 90)
+        print(f"{name:20s} {args.batch_size / median:13.1f} {p90 * 1e3:12.1f} {median * 1e3:15.1f}")
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n{title}")
+    for key, value in rows:
+        print(f"  {key:32s} {value}")
+
+
+def shapes(args: argparse.Namespace) -> None:
+    from tests.make_shapes_dataset import make_shapes_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_shapes_dataset(Path(tmp) / "shapes", count=500, size=96, num_classes=3, seed=0)
+        started = time.monotonic()
+        result = fit(
+            TrainConfig(
+                images=data / "images",
+                masks=data / "masks",
+                out=Path(tmp) / "shapes.safetensors",
+                model="snet",
+                size=(96, 96),
+                epochs=args.epochs or 8,
+                batch_size=16,
+                time_limit_min=args.minutes,
+                threads=args.threads,
+                device=args.device,
+                progress=not args.quiet,
+            )
+        )
+        minutes = (time.monotonic() - started) / 60
+    report(
+        "S-Net from scratch, generated shapes (3 classes, 400 train / 100 val, 96x96)",
+        [
+            ("best val mIoU", f"{result.best_miou:.4f} (epoch {result.best_epoch})"),
+            ("epochs run", str(len(result.history))),
+            ("wall minutes", f"{minutes:.1f}"),
+        ],
+    )
+
+
+def multiperson(args: argparse.Namespace) -> None:
+    data = SHARED / "multiperson"
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        result = fit(
+            TrainConfig(
+                images=data / "images",
+                masks=data / "masks",
+                out=Path(tmp) / "mp.safetensors",
+                model="snet",
+                classes=20,
+                size=(256, 256),
+                epochs=args.epochs or 600,
+                batch_size=5,
+                val_fraction=0.0,
+                augment=False,
+                flip=False,
+                lr=5e-3,
+                border_weights=False,
+                class_weights="median",
+                time_limit_min=args.minutes,
+                threads=args.threads,
+                device=args.device,
+                progress=not args.quiet,
+            )
+        )
+        minutes = (time.monotonic() - started) / 60
+    report(
+        "S-Net overfit, multiperson (20 classes, 5 images, train = val)",
+        [
+            ("best train mIoU", f"{result.best_miou:.4f} (epoch {result.best_epoch})"),
+            ("epochs run", str(len(result.history))),
+            ("wall minutes", f"{minutes:.1f}"),
+        ],
+    )
+
+
+def portraits(args: argparse.Namespace) -> None:
+    from silhouette_cam.segmenter import PersonSegmenter
+    from silhouette_cam.training.dataset import find_pairs, split_pairs
+    from silhouette_cam.training.scoring import score_folder
+
+    data = SHARED / "portraits"
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp()) / "portraits.safetensors"
+    config = TrainConfig(
+        images=data / "images",
+        masks=data / "masks",
+        out=out,
+        model="selfie-general",
+        epochs=args.epochs or 4,
+        lr=args.lr,
+        time_limit_min=args.minutes,
+        threads=args.threads,
+        device=args.device,
+        progress=not args.quiet,
+        class_weights="none",
+        border_weights=False,
+        augment=not args.no_augment,
+        freeze_encoder=args.freeze_encoder,
+        best_by=args.best_by,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        # The held-back split as folders of links, so `silhouette-cam eval` scores exactly it.
+        _, val = split_pairs(find_pairs(data / "images", data / "masks"), config.val_fraction, config.seed)
+        for sub, index in (("images", 0), ("masks", 1)):
+            (Path(tmp) / sub).mkdir()
+            for pair in val:
+                (Path(tmp) / sub / pair[index].name).symlink_to(pair[index])
+        before = score_folder(PersonSegmenter(model="general", device="cpu"), Path(tmp) / "images", Path(tmp) / "masks")
+        started = time.monotonic()
+        result = fit(config)
+        minutes = (time.monotonic() - started) / 60
+        after = score_folder(PersonSegmenter(weights=out, device="cpu"), Path(tmp) / "images", Path(tmp) / "masks")
+    report(
+        f"fine-tune selfie-general on portraits ({len(val)} held-back images, native 240x320)",
+        [
+            ("shipped: mean IoU / boundary F", f"{before.mean_iou:.4f} / {before.boundary_f:.4f}"),
+            ("fine-tuned: mean IoU / boundary F", f"{after.mean_iou:.4f} / {after.boundary_f:.4f}"),
+            ("best epoch / epochs run", f"{result.best_epoch} / {len(result.history) - 1}"),
+            ("training wall minutes", f"{minutes:.1f}"),
+            ("weights", str(out)),
+        ],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("throughput", "shapes", "portraits", "multiperson"))
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--minutes", type=float, help="training time limit")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--out", help="portraits: keep the fine-tuned weights here")
+    parser.add_argument("--threads", type=int, help="torch CPU threads for training (1 is fastest on a busy CPU)")
+    parser.add_argument("--no-augment", action="store_true", help="portraits: no random transforms")
+    parser.add_argument("--freeze-encoder", action="store_true", help="portraits: train the decoder only")
+    parser.add_argument("--best-by", choices=("miou", "boundary_f"), default="miou", help="portraits: kept epoch")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    {"throughput": throughput, "shapes": shapes, "portraits": portraits, "multiperson": multiperson}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
