@@ -202,7 +202,13 @@ class CameraInfo:
     """A camera found by `list_cameras`: pass `device` to `open_source` / `CameraSource`."""
 
     device: int | str
-    label: str
+    label: str  # e.g. "/dev/video0 (1280x720 @ 30 fps)"
+
+
+def camera_label(device: int | str, width: int, height: int, fps: float) -> str:
+    """What the source picker shows for a camera: its device with resolution and frame rate."""
+    rate = f" @ {fps:g} fps" if fps > 0 else ""  # some drivers report 0 until streaming starts
+    return f"{device} ({width}x{height}{rate})"
 
 
 def list_cameras(max_index: int = 4) -> list[CameraInfo]:
@@ -214,7 +220,7 @@ def list_cameras(max_index: int = 4) -> list[CameraInfo]:
         try:
             if cap.isOpened():
                 w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-                found.append(CameraInfo(device, f"{device} ({w}x{h})"))
+                found.append(CameraInfo(device, camera_label(device, w, h, round(cap.get(cv2.CAP_PROP_FPS), 2))))
         finally:
             cap.release()
     return found

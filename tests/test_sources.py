@@ -99,3 +99,11 @@ def test_missing_camera_falls_back_to_demo_with_message():
         assert "97" in message and "demo" in message
         assert source.read() is not None
     assert isinstance(list_cameras(), list)
+
+
+def test_camera_label_shows_resolution_and_frame_rate():
+    from silhouette_cam.sources import camera_label
+
+    assert camera_label("/dev/video0", 1280, 720, 30.0) == "/dev/video0 (1280x720 @ 30 fps)"
+    assert camera_label(1, 640, 480, 29.97) == "1 (640x480 @ 29.97 fps)"
+    assert camera_label(0, 640, 480, 0.0) == "0 (640x480)"  # driver reports no rate: say nothing false
