@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--gray-guide", action="store_true", help="the cheaper grayscale guided filter")
     parser.add_argument("--single", action="store_true", help="also run the single-threaded pipeline")
+    parser.add_argument("--cv-threads", type=int, default=None,
+                        help="cv2.setNumThreads before running (default: OpenCV's own, one per core)")
     args = parser.parse_args(argv)
+    if args.cv_threads is not None:
+        cv2.setNumThreads(args.cv_threads)
     frames = load_frames(args.frames)
     mediapipe: dict[str, dict[str, float]] = {}
     if importlib.util.find_spec("mediapipe") is not None:
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.mediapipe_python:
         mediapipe = mediapipe_side_process(args.mediapipe_python, args.frames)
     print(f"1280x720, {args.frames} frames, device={args.device}, torch threads={args.torch_threads or 'default'}, "
+          f"OpenCV threads={cv2.getNumThreads()}, "
           f"refinement on ({'gray guide' if args.gray_guide else 'defaults'})")
     print(f"{'job':14s} {'runner':9s} {'median ms':>9s} {'p90 ms':>7s} {'FPS':>6s}  stages (median ms)")
     for name in args.jobs:

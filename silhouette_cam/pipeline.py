@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from silhouette_cam.fps import FpsMeter, StageTimer
-from silhouette_cam.refine import RAW_SETTINGS, MaskRefiner, RefineSettings
+from silhouette_cam.refine import RAW_SETTINGS, EdgeRefiner, GridMask, MaskRefiner, RefineSettings
 from silhouette_cam.render import FrameRenderer, RenderSettings
 
 STAGES = ("capture", "segment", "refine", "render", "write")
@@ -50,15 +50,21 @@ class PipelineSettings:
 
 @dataclass
 class Analysis:
-    """The first half of a frame's trip: the frame, its mask, and the settings it was made with."""
+    """The first half of a frame's trip: the frame, its mask, and the settings it was made with.
+
+    The mask's edge-aware step (guided filter coefficients on the grid, applied to the full-resolution
+    frame) needs nothing from other frames, so it runs in `render`, on the rendering thread: that
+    balances the two CPU cores. `mask` is None until then.
+    """
 
     frame_bgr: np.ndarray            # [H, W, 3] uint8 BGR, the source frame
-    mask: np.ndarray                 # [H, W] float32 0..1, refined, computed from frame_bgr
+    grid_mask: GridMask              # the mask of frame_bgr, before its full-resolution step
     class_map: np.ndarray | None     # [H, W] uint8 class ids (multi-class models in overlay mode)
     settings: PipelineSettings
     timestamp_s: float
     index: int
     timings_ms: dict[str, float]
+    mask: np.ndarray | None = None   # [H, W] float32 0..1, refined, computed from frame_bgr (after render)
 
 
 @dataclass
@@ -89,6 +95,7 @@ class FramePipeline:
         self._settings = (settings or PipelineSettings()).replace()
         self._lock = threading.Lock()
         self._refiner = MaskRefiner()
+        self._edges = EdgeRefiner()  # used by render() only (the rendering thread)
         self._renderer = FrameRenderer(ring=6)
         self.timer = StageTimer(window=window)
         self.fps_meter = FpsMeter(window=window)
@@ -120,6 +127,10 @@ class FramePipeline:
             got = f"{frame_bgr.shape} {frame_bgr.dtype}" if isinstance(frame_bgr, np.ndarray) else type(frame_bgr)
             raise ValueError(f"frame must be [H, W, 3] uint8 BGR, got {got}")
         settings = self.settings
+        return self._analyze(frame_bgr, settings, timestamp_s, capture_ms)
+
+    def _analyze(self, frame_bgr: np.ndarray, settings: PipelineSettings, timestamp_s: float,
+                 capture_ms: float) -> Analysis:
         self.timer.add("capture", capture_ms)
         timings = {"capture": capture_ms}
         class_map = None
@@ -130,18 +141,23 @@ class FramePipeline:
             timings["segment"] = (time.perf_counter() - start) * 1000
             self.timer.add("segment", timings["segment"])
             start = time.perf_counter()
-            mask = self._refiner.run(_Fixed(prob), frame_bgr, RAW_SETTINGS)
+            grid_mask = self._refiner.analyze(_Fixed(prob), frame_bgr, RAW_SETTINGS)
             timings["refine"] = (time.perf_counter() - start) * 1000
-            self.timer.add("refine", timings["refine"])
         else:
             recorder = _FrameTimer(self.timer)
-            mask = self._refiner.run(self.segmenter, frame_bgr, settings.refine, recorder)
+            grid_mask = self._refiner.analyze(self.segmenter, frame_bgr, settings.refine, recorder)
             timings.update(recorder.last)
         index, self._index = self._index, self._index + 1
-        return Analysis(frame_bgr, mask, class_map, settings, float(timestamp_s), index, timings)
+        return Analysis(frame_bgr, grid_mask, class_map, settings, float(timestamp_s), index, timings)
 
     def render(self, analysis: Analysis) -> ProcessedFrame:
-        """Draw an analysed frame with the settings it was analysed with."""
+        """Finish the analysed frame's mask and draw the frame with the settings it was analysed with."""
+        start = time.perf_counter()
+        if analysis.mask is None:
+            analysis.mask = analysis.grid_mask.finish(self._edges, analysis.frame_bgr)
+        # "refine" is all of the mask's refinement: the analysis part plus the full-resolution step.
+        refine_ms = analysis.timings_ms.get("refine", 0.0) + (time.perf_counter() - start) * 1000
+        self.timer.add("refine", refine_ms)
         start = time.perf_counter()
         names = tuple(getattr(self.segmenter, "class_names", ("background", "person")))
         image, rgba = self._renderer.render(analysis.frame_bgr, analysis.mask, analysis.settings.render,
@@ -149,7 +165,7 @@ class FramePipeline:
         render_ms = (time.perf_counter() - start) * 1000
         self.timer.add("render", render_ms)
         self.fps_meter.tick()
-        timings = dict(analysis.timings_ms, render=render_ms)
+        timings = dict(analysis.timings_ms, refine=refine_ms, render=render_ms)
         return ProcessedFrame(image, rgba, analysis.mask, timings, analysis.timestamp_s, analysis.index,
                               analysis.class_map)
 
@@ -162,14 +178,16 @@ class FramePipeline:
 
 
 class _FrameTimer(StageTimer):
-    """Forwards stage timings to the pipeline's sliding-window timer and keeps this frame's values."""
+    """Forwards stage timings to the pipeline's sliding-window timer and keeps this frame's values;
+    "refine" is forwarded by render(), once the frame's refinement is complete."""
 
     def __init__(self, target: StageTimer) -> None:
         super().__init__(window=1)
         self._target, self.last = target, {}
 
     def add(self, stage: str, ms: float) -> None:
-        self._target.add(stage, ms)
+        if stage != "refine":
+            self._target.add(stage, ms)
         self.last[stage] = self.last.get(stage, 0.0) + float(ms)
 
 

@@ -4,10 +4,12 @@
         for out in runner:                 # ProcessedFrame, in source order
             recorder.write(out.image, out.timestamp_s)
 
-A reader thread decodes frame t+1 while an analyzer thread segments and refines frame t, and the
-iterating thread renders (and writes) frame t-1. Every frame travels with its own mask, so a frame is
-never paired with a stale mask. live=True (cameras) keeps only the newest unread frame: a slow machine
-drops frames instead of falling behind. Errors raised on a worker thread re-raise in the iterating one.
+A reader thread decodes frame t+1 while an analyzer thread segments frame t and does its stateful
+refinement (tracking, temporal smoothing on the grid), and the iterating thread finishes frame t-1's
+mask (the edge-aware full-resolution step) and renders (and writes) it: two similar halves. Every
+frame travels with its own mask, so a frame is never paired with a stale mask. live=True (cameras)
+keeps only the newest unread frame: a slow machine drops frames instead of falling behind. Errors
+raised on a worker thread re-raise in the iterating one.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from silhouette_cam.refine import (
     TemporalSmoother,
     apply_threshold,
 )
+from silhouette_cam.refine.guided import guided_coefficients_color
 from tests.fixtures.pipeline_fakes import BrightSegmenter, disk_frame, disk_mask
 
 
@@ -184,3 +185,39 @@ def test_davis_temporal_smoothing_lowers_flicker(shared_data):
     assert results["default"][0] <= 0.7 * results["raw"][0], results
     assert results["default"][0] < results["no temporal"][0], results
     assert results["default"][1] >= results["no temporal"][1], results
+
+
+def test_a_person_moving_past_the_crop_is_segmented_whole_in_that_very_frame():
+    # Dropped frames or a fast jump: the crop planned from the last frame cuts the person off.
+    segmenter = BrightSegmenter(lowres=(64, 64))
+    refiner = MaskRefiner()
+    for _ in range(3):
+        refiner.run(segmenter, disk_frame(640, 360, (200, 180), 25), RefineSettings(temporal=False))
+    box = refiner.tracker.box
+    assert box is not None and box[2] < 320  # a crop around the person, well left of the new spot
+    moved_to = (box[2], 180)                  # centred on the crop's right edge: half of it outside
+    mask = refiner.run(segmenter, disk_frame(640, 360, moved_to, 25), RefineSettings(temporal=False))
+    assert iou(mask > 0.5, disk_mask(640, 360, moved_to, 25)) > 0.85
+
+
+def test_color_guided_coefficients_solve_the_local_linear_model():
+    # Reference: per pixel, a = (cov(I) + eps) ^ -1 cov(I, p), b = mean(p) - a . mean(I), then box means.
+    rng = np.random.default_rng(3)
+    guide = rng.random((20, 30, 3), dtype=np.float32)
+    prob = rng.random((20, 30), dtype=np.float32)
+    radius, eps = 2, 1e-2
+    a, b = guided_coefficients_color(guide, prob, radius, eps)
+
+    def box(x):
+        return cv2.boxFilter(x.astype(np.float64), -1, (2 * radius + 1,) * 2, borderType=cv2.BORDER_REFLECT)
+
+    g = guide.astype(np.float64)
+    mean_i = np.stack([box(g[..., k]) for k in range(3)], -1)
+    mean_p = box(prob)
+    cov = np.stack([np.stack([box(g[..., i] * g[..., j]) - mean_i[..., i] * mean_i[..., j]
+                              for j in range(3)], -1) for i in range(3)], -2) + eps * np.eye(3)
+    cov_ip = np.stack([box(g[..., k] * prob) - mean_i[..., k] * mean_p for k in range(3)], -1)
+    a_ref = np.linalg.solve(cov, cov_ip[..., None])[..., 0]
+    b_ref = mean_p - (a_ref * mean_i).sum(-1)
+    np.testing.assert_allclose(a, np.stack([box(a_ref[..., k]) for k in range(3)], -1), atol=2e-3)
+    np.testing.assert_allclose(b, box(b_ref), atol=2e-3)

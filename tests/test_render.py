@@ -105,3 +105,27 @@ def test_validation_and_colors():
     assert parse_color("white") == (255, 255, 255)
     with pytest.raises(ValueError, match="not a color"):
         parse_color("chartreuse-ish")
+
+
+@pytest.mark.parametrize("mode", ["overlay", "silhouette", "cutout"])
+def test_uint8_blending_is_within_one_level_of_the_exact_blend(mode):
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (36, 50, 3), dtype=np.uint8)
+    mask = rng.random((36, 50), dtype=np.float32)
+    mask[:4] = 0.0
+    mask[-4:] = 1.0
+    settings = RenderSettings(mode=mode, background="color", background_color=(10, 200, 30),
+                              overlay_color=(250, 20, 90), overlay_opacity=0.6,
+                              person_color=(240, 230, 5), silhouette_background=(3, 40, 120))
+    image, _ = FrameRenderer().render(frame, mask, settings)
+    rgb = frame[..., ::-1].astype(np.float64)
+    alpha = mask[..., None].astype(np.float64)
+    if mode == "overlay":
+        expected = rgb * (1 - 0.6 * alpha) + np.array((250, 20, 90)) * 0.6 * alpha
+    elif mode == "silhouette":
+        expected = np.array((3, 40, 120)) * (1 - alpha) + np.array((240, 230, 5)) * alpha
+    else:
+        expected = np.array((10, 200, 30)) * (1 - alpha) + rgb * alpha
+    assert np.abs(image - expected).max() <= 1.5   # 8-bit alpha + two roundings
+    np.testing.assert_allclose(image[-4:], np.rint(expected[-4:]), atol=1 if mode == "overlay" else 0)
+    np.testing.assert_allclose(image[:4], np.rint(expected[:4]), atol=0)

@@ -9,6 +9,8 @@ and finishing `--record`; e.g.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 MODES = ("overlay", "cutout", "silhouette", "mask")
@@ -40,6 +42,15 @@ def _check_writable_parent(path: str, what: str) -> None:
         raise NotADirectoryError(f"{what} folder is not a directory: {parent}")
 
 
+def _check_display() -> None:
+    """On Linux without a display Qt aborts the process with a page of text; say it in one line instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise OSError("no display found (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, under "
+                      "`xvfb-run -a`, or with QT_QPA_PLATFORM=offscreen for automation")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.quit_after_frames is not None and args.quit_after_frames < 1:
         raise ValueError(f"--quit-after-frames must be >= 1, got {args.quit_after_frames}")
@@ -51,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.screenshot).suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp"):
             raise ValueError(f"--screenshot must end in .png, .jpg or .bmp, got {args.screenshot!r}")
         _check_writable_parent(args.screenshot, "--screenshot")
+    _check_display()
 
     from silhouette_cam.gui.app import run_window  # Qt and torch load only when the window opens
     from silhouette_cam.gui.main_window import LaunchOptions

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from silhouette_cam.fps import StageTimer
-from silhouette_cam.refine.guided import FastGuidedUpsampler, guided_coefficients, guided_coefficients_color
+from silhouette_cam.refine.guided import ColorGuidedSolver, FastGuidedUpsampler, guided_coefficients
 from silhouette_cam.refine.region import Box, PersonRegionTracker
 from silhouette_cam.refine.temporal import TemporalSmoother
 from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
@@ -60,6 +60,71 @@ class RefineSettings:
 RAW_SETTINGS = RefineSettings(softness=1.0, edge_refine=False, temporal=False, track_people=False)
 
 
+@dataclass
+class GridMask:
+    """One frame's mask before its edge-aware, full-resolution step, which then can run on another
+    thread (the step needs nothing from other frames).
+
+    Either `full` is the finished mask ([H, W] float32 0..1), or `grid` is the mask on the working
+    grid ([h, w] float32 0..1, tracked and smoothed) and `guide_grid` the frame on the same grid
+    ([h, w, 3] uint8 BGR for the color guide, [h, w] float32 0..1 grayscale for the gray one), to be
+    finished against that same frame by `EdgeRefiner.finish`.
+    """
+
+    full: np.ndarray | None = None
+    grid: np.ndarray | None = None
+    guide_grid: np.ndarray | None = None
+    settings: RefineSettings = RAW_SETTINGS
+
+    def finish(self, edges: EdgeRefiner, frame_bgr: np.ndarray) -> np.ndarray:
+        """-> the mask [H, W] float32 0..1 of `frame_bgr` (the frame this GridMask was made from)."""
+        if self.full is not None:
+            return self.full
+        return edges.finish(self.grid, self.guide_grid, frame_bgr, self.settings)
+
+
+class EdgeRefiner:
+    """Fast guided filter + threshold ramp: grid mask -> full-resolution mask. Keeps scratch buffers;
+    use one per thread."""
+
+    def __init__(self) -> None:
+        self._color_solver = ColorGuidedSolver()
+        self._upsampler = FastGuidedUpsampler()
+
+    def finish(self, grid: np.ndarray, guide_grid: np.ndarray, frame_bgr: np.ndarray,
+               settings: RefineSettings) -> np.ndarray:
+        """grid [h, w] float32 0..1, guide_grid (see GridMask), frame [H, W, 3] uint8 BGR ->
+        [H, W] float32 0..1, a new array."""
+        radius, eps = int(settings.edge_radius), float(settings.edge_eps)
+        if guide_grid.ndim == 3:
+            color_grid = guide_grid.astype(np.float32)
+            color_grid *= np.float32(1.0 / 255.0)
+            coeffs = self._color_solver.coefficients(color_grid, grid, radius, eps)   # [4, h, w]
+        else:
+            coeffs = np.stack(guided_coefficients(guide_grid, grid, radius, eps))      # [2, h, w]
+        # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
+        gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
+                                         invert=settings.invert)
+        coeffs *= np.float32(gain)
+        coeffs[-1] += np.float32(offset)
+        return self._upsampler.apply_planes(coeffs, frame_bgr)
+
+
+def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, int]) -> bool:
+    """True when the crop's mask [h, w] float32 is > 0.5 on a crop edge that is not a frame edge."""
+    x0, y0, x1, y1 = box
+    edges = []
+    if x0 > 0:
+        edges.append(crop_prob[:, 0])
+    if y0 > 0:
+        edges.append(crop_prob[0, :])
+    if x1 < frame_size[0]:
+        edges.append(crop_prob[:, -1])
+    if y1 < frame_size[1]:
+        edges.append(crop_prob[-1, :])
+    return any(float(edge.max()) > 0.5 for edge in edges)
+
+
 def _paste(lowres: np.ndarray, box: Box, scale: float, dst: np.ndarray) -> None:
     """Resample the network output `lowres` [h, w] covering frame box into grid `dst` (grid = frame * scale)."""
     x0, y0, x1, y1 = box
@@ -79,7 +144,7 @@ class MaskRefiner:
     def __init__(self) -> None:
         self.tracker = PersonRegionTracker()
         self.smoother = TemporalSmoother()
-        self._upsampler = FastGuidedUpsampler()
+        self._edges = EdgeRefiner()
         self.last_box: Box | None = None  # the crop used for the last frame (for display / debugging)
 
     def reset(self) -> None:
@@ -91,6 +156,17 @@ class MaskRefiner:
     def run(self, segmenter, frame_bgr: np.ndarray, settings: RefineSettings,
             timer: StageTimer | None = None) -> np.ndarray:
         """frame [H, W, 3] uint8 BGR -> refined mask [H, W] float32 0..1 (a new array)."""
+        grid_mask = self.analyze(segmenter, frame_bgr, settings, timer)
+        if grid_mask.full is not None:
+            return grid_mask.full
+        stage = timer.stage if timer is not None else (lambda _name: nullcontext())
+        with stage("refine"):
+            return grid_mask.finish(self._edges, frame_bgr)
+
+    def analyze(self, segmenter, frame_bgr: np.ndarray, settings: RefineSettings,
+                timer: StageTimer | None = None) -> GridMask:
+        """Everything but the full-resolution guided step (the part that carries state from frame to
+        frame): frame [H, W, 3] uint8 BGR -> GridMask of this frame."""
         stage = timer.stage if timer is not None else (lambda _name: nullcontext())
         height, width = frame_bgr.shape[:2]
         needs_grid = settings.edge_refine or settings.temporal or settings.track_people
@@ -98,7 +174,7 @@ class MaskRefiner:
             with stage("segment"):
                 prob = np.asarray(segmenter.segment(frame_bgr), np.float32)
             with stage("refine"):
-                return self._finish(prob, settings)
+                return GridMask(full=self._finish(prob, settings))
 
         frame_box = (0, 0, width, height)
         with stage("segment"):
@@ -107,17 +183,24 @@ class MaskRefiner:
             crop = None
             if box is not None:
                 x0, y0, x1, y1 = box
-                crop = segmenter.segment_lowres(np.ascontiguousarray(frame_bgr[y0:y1, x0:x1]))
+                crop = segmenter.segment_lowres(frame_bgr[y0:y1, x0:x1])  # a view: OpenCV reads ROIs
                 if whole is None and float(crop.max()) < 0.5:
                     # Nobody in the crop (a jump, dropped frames): look at the whole frame now.
                     whole, crop, box = segmenter.segment_lowres(frame_bgr), None, None
+                elif whole is None and _reaches_inner_edge(crop, box, (width, height)):
+                    # Someone extends past the crop (fast motion, dropped frames): the whole frame
+                    # fills in what the crop cut off, so this frame's mask is whole too.
+                    whole = segmenter.segment_lowres(frame_bgr)
         self.last_box = box
         with stage("refine"):
-            # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels.
+            # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
+            # frame is cut to a multiple of the factor (<= factor - 1 pixels, right and bottom) so
+            # OpenCV takes its exact integer path (2x faster than the fractional one at 720p).
             factor = max(1, int(np.ceil(max(width, height) / settings.grid_long_side)))
             grid_size = (max(1, width // factor), max(1, height // factor))
             scale = grid_size[0] / width
-            color_u8 = cv2.resize(frame_bgr, grid_size, interpolation=cv2.INTER_AREA)
+            tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
+            color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
             gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
             gray_grid *= np.float32(1.0 / 255.0)
             grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
@@ -132,23 +215,9 @@ class MaskRefiner:
                 grid = self.smoother.smooth(grid, gray_grid)
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
-                return self._finish(prob, settings)
-            radius, eps = int(settings.edge_radius), float(settings.edge_eps)
-            if settings.edge_guide == "color":
-                color_grid = color_u8.astype(np.float32)
-                color_grid *= np.float32(1.0 / 255.0)
-                a, b = guided_coefficients_color(color_grid, grid, radius, eps)
-                guide = frame_bgr
-            else:
-                a, b = guided_coefficients(gray_grid, grid, radius, eps)
-                guide = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-            # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
-            gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
-                                             invert=settings.invert)
-            a *= np.float32(gain)
-            b *= np.float32(gain)
-            b += np.float32(offset)
-            return self._upsampler.apply(a, b, guide)
+                return GridMask(full=self._finish(prob, settings))
+            guide_grid = color_u8 if settings.edge_guide == "color" else gray_grid
+            return GridMask(grid=grid, guide_grid=guide_grid, settings=settings)
 
     @staticmethod
     def _finish(prob: np.ndarray, settings: RefineSettings) -> np.ndarray:

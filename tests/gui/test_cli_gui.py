@@ -40,3 +40,12 @@ def test_bad_options_are_one_line_errors(capsys, argv: list[str], message: str) 
     assert main(["gui", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_no_display_is_one_line_not_a_qt_abort(monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["gui", "--source", "demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("silhouette-cam gui: error: no display found") and "\n" not in err
