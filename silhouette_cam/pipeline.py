@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from silhouette_cam.fps import FpsMeter, StageTimer
+from silhouette_cam.frames import check_frame
 from silhouette_cam.refine import RAW_SETTINGS, EdgeRefiner, GridMask, MaskRefiner, RefineSettings
 from silhouette_cam.render import FrameRenderer, RenderSettings
 
@@ -122,12 +123,8 @@ class FramePipeline:
 
     def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Analysis:
         """Segment and refine one frame: frame [H, W, 3] uint8 BGR -> Analysis (mask from this frame)."""
-        if not isinstance(frame_bgr, np.ndarray) or frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 \
-                or frame_bgr.shape[2] != 3:
-            got = f"{frame_bgr.shape} {frame_bgr.dtype}" if isinstance(frame_bgr, np.ndarray) else type(frame_bgr)
-            raise ValueError(f"frame must be [H, W, 3] uint8 BGR, got {got}")
-        settings = self.settings
-        return self._analyze(frame_bgr, settings, timestamp_s, capture_ms)
+        check_frame(frame_bgr)
+        return self._analyze(frame_bgr, self.settings, timestamp_s, capture_ms)
 
     def _analyze(self, frame_bgr: np.ndarray, settings: PipelineSettings, timestamp_s: float,
                  capture_ms: float) -> Analysis:

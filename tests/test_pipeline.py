@@ -134,3 +134,11 @@ def test_steady_memory_over_10000_frames():
             if count in (1_000, 10_000):
                 samples[count] = _rss_mb()
     assert samples[10_000] - samples[1_000] < 8.0, samples
+
+
+def test_bad_frame_is_refused_with_got_vs_expected():
+    pipe = FramePipeline(BrightSegmenter(), PipelineSettings())
+    with pytest.raises(TypeError, match="frame has dtype float32, expected uint8"):
+        pipe.process(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match=r"frame has shape \(8, 8\), expected \(H, W, 3\)"):
+        pipe.process(np.zeros((8, 8), np.uint8))
