@@ -18,7 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from silhouette_cam.model import WeightFacts
+
 CLASS_NAMES = ("background", "disc", "square")
+# Facts of a 3-class S-Net for this dataset at 64x64 (tests that save one use them).
+SHAPES_SNET_FACTS = WeightFacts(architecture="snet", variant="shapes", input_height=64, input_width=64,
+                                classes=CLASS_NAMES, extra={"encoder": "mobilenet_v3_small"})
 CHECKER_PX = 3
 
 

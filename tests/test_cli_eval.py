@@ -11,24 +11,16 @@ import pytest
 import torch
 
 from silhouette_cam.cli import main
-from silhouette_cam.model import WeightFacts, save_weights
+from silhouette_cam.model import save_weights
 from silhouette_cam.model.snet import build_snet
-from tests.make_shapes_dataset import make_shapes_dataset
+from tests.make_shapes_dataset import SHAPES_SNET_FACTS, make_shapes_dataset
 
 
 @pytest.fixture(scope="module")
 def snet_weights(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "shapes.safetensors"
-    facts = WeightFacts(
-        architecture="snet",
-        variant="shapes",
-        input_height=64,
-        input_width=64,
-        classes=("background", "disc", "square"),
-        extra={"encoder": "mobilenet_v3_small"},
-    )
-    save_weights(path, build_snet(num_classes=3).state_dict(), facts)
+    save_weights(path, build_snet(num_classes=3).state_dict(), SHAPES_SNET_FACTS)
     return path
 
 

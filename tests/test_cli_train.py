@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from silhouette_cam.cli import main
@@ -14,31 +16,16 @@ def shapes(tmp_path_factory):
     return make_shapes_dataset(tmp_path_factory.mktemp("shapes"), count=6, size=64, num_classes=3, seed=4)
 
 
+def snet_train_argv(shapes: Path, out: Path, *extra: str) -> list[str]:
+    """`silhouette-cam train` on the shapes set with S-Net, quietly, writing `out`."""
+    return ["train", "--images", str(shapes / "images"), "--masks", str(shapes / "masks"),
+            "--model", "snet", "--out", str(out), "--quiet", *extra]
+
+
 def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
     out = tmp_path / "shapes.safetensors"
-    code = main(
-        [
-            "train",
-            "--images",
-            str(shapes / "images"),
-            "--masks",
-            str(shapes / "masks"),
-            "--model",
-            "snet",
-            "--size",
-            "64",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "4",
-            "--quiet",
-            "--out",
-            str(out),
-            "--class-weights",
-            "1,2,2",
-            "--no-flip",
-        ]
-    )
+    code = main(snet_train_argv(shapes, out, "--size", "64", "--epochs", "1", "--batch-size", "4",
+                                "--class-weights", "1,2,2", "--no-flip"))
     assert code == 0
     assert "best validation mean IoU" in capsys.readouterr().out
     _, facts = build_model(weights=out)
@@ -57,19 +44,7 @@ def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
     ],
 )
 def test_bad_arguments_are_one_line_errors(shapes, tmp_path, capsys, extra, message):
-    argv = [
-        "train",
-        "--images",
-        str(shapes / "images"),
-        "--masks",
-        str(shapes / "masks"),
-        "--model",
-        "snet",
-        "--out",
-        str(tmp_path / "y.safetensors"),
-        "--quiet",
-        *extra,
-    ]
+    argv = snet_train_argv(shapes, tmp_path / "y.safetensors", *extra)
     if extra[0] == "--size":  # argparse rejects it while parsing
         with pytest.raises(SystemExit, match="2"):
             main(argv)

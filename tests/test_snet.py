@@ -6,8 +6,9 @@ import pytest
 import torch
 import torchvision
 
-from silhouette_cam.model import WeightFacts, build_model, save_weights
+from silhouette_cam.model import build_model, save_weights
 from silhouette_cam.model.snet import SNet, build_from_facts, build_snet
+from tests.make_shapes_dataset import SHAPES_SNET_FACTS
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +62,10 @@ def test_imagenet_encoder_weights_load_from_a_local_file(tmp_path):
 
 
 def test_saved_snet_loads_through_the_model_registry(tmp_path, snet):
-    facts = WeightFacts(
-        architecture="snet",
-        variant="shapes",
-        input_height=64,
-        input_width=64,
-        classes=("background", "disc", "square"),
-        extra={"encoder": "mobilenet_v3_small"},
-    )
-    save_weights(tmp_path / "s.safetensors", snet.state_dict(), facts)
+    save_weights(tmp_path / "s.safetensors", snet.state_dict(), SHAPES_SNET_FACTS)
     module, loaded = build_model(weights=tmp_path / "s.safetensors")
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(module(x), snet(x))
-    assert loaded.classes == facts.classes
+    assert loaded.classes == SHAPES_SNET_FACTS.classes
     assert isinstance(build_from_facts(loaded), SNet)
