@@ -78,73 +78,44 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
         print(f"  {key:32s} {value}")
 
 
+def run_options(args: argparse.Namespace) -> dict:
+    """The TrainConfig fields every benchmark takes from the command line."""
+    return {"time_limit_min": args.minutes, "threads": args.threads, "device": args.device,
+            "progress": not args.quiet}
+
+
+def fit_and_report(title: str, score_label: str, config: TrainConfig) -> None:
+    """Train with `config` and print the best score, epochs run and wall minutes."""
+    started = time.monotonic()
+    result = fit(config)
+    minutes = (time.monotonic() - started) / 60
+    report(title, [
+        (score_label, f"{result.best_miou:.4f} (epoch {result.best_epoch})"),
+        ("epochs run", str(len(result.history))),
+        ("wall minutes", f"{minutes:.1f}"),
+    ])
+
+
 def shapes(args: argparse.Namespace) -> None:
     from tests.make_shapes_dataset import make_shapes_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         data = make_shapes_dataset(Path(tmp) / "shapes", count=500, size=96, num_classes=3, seed=0)
-        started = time.monotonic()
-        result = fit(
-            TrainConfig(
-                images=data / "images",
-                masks=data / "masks",
-                out=Path(tmp) / "shapes.safetensors",
-                model="snet",
-                size=(96, 96),
-                epochs=args.epochs or 8,
-                batch_size=16,
-                time_limit_min=args.minutes,
-                threads=args.threads,
-                device=args.device,
-                progress=not args.quiet,
-            )
-        )
-        minutes = (time.monotonic() - started) / 60
-    report(
-        "S-Net from scratch, generated shapes (3 classes, 400 train / 100 val, 96x96)",
-        [
-            ("best val mIoU", f"{result.best_miou:.4f} (epoch {result.best_epoch})"),
-            ("epochs run", str(len(result.history))),
-            ("wall minutes", f"{minutes:.1f}"),
-        ],
-    )
+        config = TrainConfig(images=data / "images", masks=data / "masks", out=Path(tmp) / "shapes.safetensors",
+                             model="snet", size=(96, 96), epochs=args.epochs or 8, batch_size=16,
+                             **run_options(args))
+        fit_and_report("S-Net from scratch, generated shapes (3 classes, 400 train / 100 val, 96x96)",
+                       "best val mIoU", config)
 
 
 def multiperson(args: argparse.Namespace) -> None:
     data = SHARED / "multiperson"
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.monotonic()
-        result = fit(
-            TrainConfig(
-                images=data / "images",
-                masks=data / "masks",
-                out=Path(tmp) / "mp.safetensors",
-                model="snet",
-                classes=20,
-                size=(256, 256),
-                epochs=args.epochs or 600,
-                batch_size=5,
-                val_fraction=0.0,
-                augment=False,
-                flip=False,
-                lr=5e-3,
-                border_weights=False,
-                class_weights="median",
-                time_limit_min=args.minutes,
-                threads=args.threads,
-                device=args.device,
-                progress=not args.quiet,
-            )
-        )
-        minutes = (time.monotonic() - started) / 60
-    report(
-        "S-Net overfit, multiperson (20 classes, 5 images, train = val)",
-        [
-            ("best train mIoU", f"{result.best_miou:.4f} (epoch {result.best_epoch})"),
-            ("epochs run", str(len(result.history))),
-            ("wall minutes", f"{minutes:.1f}"),
-        ],
-    )
+        config = TrainConfig(images=data / "images", masks=data / "masks", out=Path(tmp) / "mp.safetensors",
+                             model="snet", classes=20, size=(256, 256), epochs=args.epochs or 600, batch_size=5,
+                             val_fraction=0.0, augment=False, flip=False, lr=5e-3, border_weights=False,
+                             class_weights="median", **run_options(args))
+        fit_and_report("S-Net overfit, multiperson (20 classes, 5 images, train = val)", "best train mIoU", config)
 
 
 def portraits(args: argparse.Namespace) -> None:
@@ -161,10 +132,7 @@ def portraits(args: argparse.Namespace) -> None:
         model="selfie-general",
         epochs=args.epochs or 4,
         lr=args.lr,
-        time_limit_min=args.minutes,
-        threads=args.threads,
-        device=args.device,
-        progress=not args.quiet,
+        **run_options(args),
         class_weights="none",
         border_weights=False,
         augment=not args.no_augment,
