@@ -22,6 +22,14 @@ from silhouette_cam.model import WeightFacts
 from silhouette_cam.model.onnx_export import WEIGHTS_SHA_KEY
 
 
+def resize_probability(prob: np.ndarray, height: int, width: int) -> np.ndarray:
+    """`[h, w]` float32 -> `[height, width]`, bilinear with half-pixel centers.
+
+    OpenCV's INTER_LINEAR equals F.interpolate(align_corners=False) and is faster on the CPU.
+    """
+    return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 class NetworkRunner:
     """Shared logic; subclasses implement `_logits(frame) -> [1, C_out, h, w]` float tensor."""
 
@@ -99,8 +107,7 @@ class CpuRunner(NetworkRunner):
         return self.module(self._input)
 
     def _upsample_probability(self, prob: torch.Tensor, height: int, width: int) -> np.ndarray:
-        # OpenCV's bilinear resize equals F.interpolate(align_corners=False) and is faster on CPU.
-        return cv2.resize(prob[0, 0].numpy(), (width, height), interpolation=cv2.INTER_LINEAR)
+        return resize_probability(prob[0, 0].numpy(), height, width)
 
 
 def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int):
@@ -158,10 +165,7 @@ class OnnxRuntimeRunner(CpuRunner):
             exp = np.exp(logits - logits.max(axis=0, keepdims=True))
             prob = 1.0 - exp[0] / exp.sum(axis=0)                      # not-background
         prob = prob.astype(np.float32, copy=False)
-        if not full_size:
-            return prob
-        height, width = frame_bgr.shape[:2]
-        return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
+        return resize_probability(prob, *frame_bgr.shape[:2]) if full_size else prob
 
 
 class TorchRunner(NetworkRunner):
