@@ -51,10 +51,6 @@ class SettingsStore:
         """Settings in an INI file at `path` (created on first sync)."""
         return cls(QSettings(str(path), QSettings.Format.IniFormat))
 
-    @property
-    def file_name(self) -> str:
-        return self._settings.fileName()
-
     def sync(self) -> None:
         self._settings.sync()
 
