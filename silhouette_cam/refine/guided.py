@@ -5,6 +5,8 @@ grid, applied to the full-resolution grayscale frame, so the coarse network mask
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -88,11 +90,29 @@ def guided_coefficients_color(guide: np.ndarray, prob: np.ndarray, radius: int,
     return np.ascontiguousarray(np.moveaxis(planes[:3], 0, 2)), planes[3].copy()
 
 
-_PRODUCTS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2), (0, 3), (1, 3), (2, 3))  # rr rg rb gg gb bb rp gp bp
+_GUIDE_PRODUCTS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # rr rg rb gg gb bb
+
+
+@dataclass(frozen=True)
+class ColorGuideStats:
+    """The color guided filter's terms that depend on the guide (the frame) alone.
+
+    They are most of the filter's work and need nothing from the mask, so the pipeline computes them
+    on the analysis thread while the rendering thread finishes the previous frame: the two CPU cores
+    then carry similar loads. Arrays are the caller's (fresh per call), so they can cross threads.
+    """
+
+    guide: np.ndarray     # [3, h, w] float32 0..1, the guide's channel planes
+    means: np.ndarray     # [3, h, w] float32, their box means
+    inverse: np.ndarray   # [6, h, w] float32, (covariance + eps I)^-1 per pixel: rr rg rb gg gb bb
+    radius: int           # box radius, grid pixels
+    eps: float
 
 
 class ColorGuidedSolver:
-    """The color guided filter's coefficients on the grid, with scratch planes kept between frames.
+    """The color guided filter's coefficients on the grid, in two halves: `guide_stats` (the frame's
+    part) and `coefficients_from` (the mask's part). Scratch planes are kept between frames; use one
+    solver per thread.
 
     Planes, not interleaved channels (numpy and cv2.boxFilter are faster on contiguous planes), and
     every operation writes into a kept buffer instead of a fresh temporary: 4.3 vs 7.5 ms for the
@@ -106,10 +126,9 @@ class ColorGuidedSolver:
     def _allocate(self, h: int, w: int) -> None:
         if self._shape != (h, w):
             self._shape = (h, w)
-            self._planes = np.empty((13, h, w), np.float32)   # guide r g b, prob, the 9 products
-            self._means = np.empty((13, h, w), np.float32)    # their box means -> covariances
-            self._inverse = np.empty((7, h, w), np.float32)   # adjugate (6), 1 / det
+            self._products = np.empty((6, h, w), np.float32)  # guide products, then their covariances
             self._tmp = np.empty((h, w), np.float32)
+            self._cov = np.empty((3, h, w), np.float32)       # guide x prob covariances
             self._coeffs = np.empty((4, h, w), np.float32)    # a0 a1 a2 b before the final box
 
     def coefficients(self, guide: np.ndarray, prob: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -117,47 +136,68 @@ class ColorGuidedSolver:
         float32 (a for the guide's 3 channels, then b): prob ~ a . guide + b. A new array."""
         if guide.shape[:2] != prob.shape or guide.ndim != 3 or guide.shape[2] != 3:
             raise ValueError(f"guide shape {guide.shape} does not match prob shape {prob.shape} + (3,)")
-        h, w = prob.shape
+        return self.coefficients_from(self.guide_stats(np.moveaxis(guide, 2, 0), radius, eps), prob)
+
+    def guide_stats(self, guide: np.ndarray, radius: int, eps: float) -> ColorGuideStats:
+        """guide [3, h, w] float32 0..1 (planes) -> its ColorGuideStats (new arrays)."""
+        if guide.ndim != 3 or guide.shape[0] != 3:
+            raise ValueError(f"guide must be [3, h, w] planes, got shape {guide.shape}")
+        h, w = guide.shape[1:]
         self._allocate(h, w)
         ksize = (2 * radius + 1, 2 * radius + 1)
-        planes, means, inv, tmp, coeffs = self._planes, self._means, self._inverse, self._tmp, self._coeffs
-        planes[:3] = np.moveaxis(guide, 2, 0)
-        planes[3] = prob
-        for k, (i, j) in enumerate(_PRODUCTS):
-            np.multiply(planes[i], planes[j], out=planes[4 + k])
-        for k in range(13):
+        planes = np.ascontiguousarray(guide, dtype=np.float32)
+        means = np.empty((3, h, w), np.float32)
+        products, tmp = self._products, self._tmp
+        for k in range(3):
             cv2.boxFilter(planes[k], cv2.CV_32F, ksize, dst=means[k], borderType=cv2.BORDER_REFLECT)
-        # (Co)variances in place: E[xy] - E[x] E[y]; eps on the diagonal.
-        for k, (i, j) in enumerate(_PRODUCTS):
+        for k, (i, j) in enumerate(_GUIDE_PRODUCTS):
+            np.multiply(planes[i], planes[j], out=tmp)
+            cv2.boxFilter(tmp, cv2.CV_32F, ksize, dst=products[k], borderType=cv2.BORDER_REFLECT)
+            # Covariance in place: E[xy] - E[x] E[y]; eps on the diagonal.
             np.multiply(means[i], means[j], out=tmp)
-            np.subtract(means[4 + k], tmp, out=means[4 + k])
+            np.subtract(products[k], tmp, out=products[k])
         e = np.float32(eps)
-        for k in (4, 7, 9):  # rr gg bb
-            means[k] += e
-        m0, m1, m2, mp = means[:4]
-        rr, rg, rb, gg, gb, bb, c0, c1, c2 = means[4:]
-        # Inverse of the symmetric 3x3 covariance by its adjugate: inv[k] = x * y - z * u.
-        for out, (x, y, z, u) in zip(inv[:6], ((gg, bb, gb, gb), (gb, rb, rg, bb), (rg, gb, gg, rb),
+        for k in (0, 3, 5):  # rr gg bb
+            products[k] += e
+        rr, rg, rb, gg, gb, bb = products
+        # Inverse of the symmetric 3x3 covariance: its adjugate over its determinant; adj[k] = x * y - z * u.
+        inverse = np.empty((6, h, w), np.float32)
+        for out, (x, y, z, u) in zip(inverse, ((gg, bb, gb, gb), (gb, rb, rg, bb), (rg, gb, gg, rb),
                                                (rr, bb, rb, rb), (rb, rg, rr, gb), (rr, gg, rg, rg)), strict=True):
             np.multiply(x, y, out=out)
             np.multiply(z, u, out=tmp)
             np.subtract(out, tmp, out=out)
-        i_rr, i_rg, i_rb, i_gg, i_gb, i_bb = inv[:6]
-        det = inv[6]
-        np.multiply(rr, i_rr, out=det)
-        for x, y in ((rg, i_rg), (rb, i_rb)):
+        det = np.multiply(rr, inverse[0])
+        for x, y in ((rg, inverse[1]), (rb, inverse[2])):
             np.multiply(x, y, out=tmp)
             np.add(det, tmp, out=det)
         np.divide(np.float32(1.0), det, out=det)
+        inverse *= det
+        return ColorGuideStats(planes, means, inverse, int(radius), float(eps))
+
+    def coefficients_from(self, stats: ColorGuideStats, prob: np.ndarray) -> np.ndarray:
+        """The mask's half: stats of a guide [3, h, w], prob [h, w] float32 -> box-averaged
+        coefficients [4, h, w] float32 (a for the guide's 3 channels, then b). A new array."""
+        h, w = stats.guide.shape[1:]
+        if prob.shape != (h, w):
+            raise ValueError(f"prob shape {prob.shape} does not match the guide's {(h, w)}")
+        self._allocate(h, w)
+        ksize = (2 * stats.radius + 1, 2 * stats.radius + 1)
+        cov, tmp, coeffs = self._cov, self._tmp, self._coeffs
+        b = coeffs[3]
+        cv2.boxFilter(prob, cv2.CV_32F, ksize, dst=b, borderType=cv2.BORDER_REFLECT)  # mean of prob
+        for k in range(3):  # cov(guide_k, prob) = E[guide_k prob] - E[guide_k] E[prob]
+            np.multiply(stats.guide[k], prob, out=tmp)
+            cv2.boxFilter(tmp, cv2.CV_32F, ksize, dst=cov[k], borderType=cv2.BORDER_REFLECT)
+            np.multiply(stats.means[k], b, out=tmp)
+            np.subtract(cov[k], tmp, out=cov[k])
+        i_rr, i_rg, i_rb, i_gg, i_gb, i_bb = stats.inverse
         for out, row in zip(coeffs[:3], ((i_rr, i_rg, i_rb), (i_rg, i_gg, i_gb), (i_rb, i_gb, i_bb)), strict=True):
-            np.multiply(row[0], c0, out=out)
-            for x, y in ((row[1], c1), (row[2], c2)):
+            np.multiply(row[0], cov[0], out=out)
+            for x, y in ((row[1], cov[1]), (row[2], cov[2])):
                 np.multiply(x, y, out=tmp)
                 np.add(out, tmp, out=out)
-            np.multiply(out, det, out=out)
-        b = coeffs[3]
-        np.copyto(b, mp)
-        for a, m in zip(coeffs[:3], (m0, m1, m2), strict=True):
+        for a, m in zip(coeffs[:3], stats.means, strict=True):  # b = E[prob] - a . E[guide]
             np.multiply(a, m, out=tmp)
             np.subtract(b, tmp, out=b)
         result = np.empty((4, h, w), np.float32)

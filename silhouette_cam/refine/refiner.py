@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from silhouette_cam.fps import StageTimer
-from silhouette_cam.refine.guided import ColorGuidedSolver, FastGuidedUpsampler, guided_coefficients
+from silhouette_cam.refine.guided import ColorGuidedSolver, ColorGuideStats, FastGuidedUpsampler, guided_coefficients
 from silhouette_cam.refine.region import Box, PersonRegionTracker
 from silhouette_cam.refine.temporal import TemporalSmoother
 from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
@@ -66,21 +66,22 @@ class GridMask:
     thread (the step needs nothing from other frames).
 
     Either `full` is the finished mask ([H, W] float32 0..1), or `grid` is the mask on the working
-    grid ([h, w] float32 0..1, tracked and smoothed) and `guide_grid` the frame on the same grid
-    ([h, w, 3] uint8 BGR for the color guide, [h, w] float32 0..1 grayscale for the gray one), to be
-    finished against that same frame by `EdgeRefiner.finish`.
+    grid ([h, w] float32 0..1, tracked and smoothed) and `guide` what the guided filter needs from the
+    frame on the same grid: its ColorGuideStats (color guide: the frame's share of the filter's work,
+    done on the analysis thread) or its grayscale ([h, w] float32 0..1, gray guide), to be finished
+    against that same frame by `EdgeRefiner.finish`.
     """
 
     full: np.ndarray | None = None
     grid: np.ndarray | None = None
-    guide_grid: np.ndarray | None = None
+    guide: ColorGuideStats | np.ndarray | None = None
     settings: RefineSettings = RAW_SETTINGS
 
     def finish(self, edges: EdgeRefiner, frame_bgr: np.ndarray) -> np.ndarray:
         """-> the mask [H, W] float32 0..1 of `frame_bgr` (the frame this GridMask was made from)."""
         if self.full is not None:
             return self.full
-        return edges.finish(self.grid, self.guide_grid, frame_bgr, self.settings)
+        return edges.finish(self.grid, self.guide, frame_bgr, self.settings)
 
 
 class EdgeRefiner:
@@ -91,17 +92,15 @@ class EdgeRefiner:
         self._color_solver = ColorGuidedSolver()
         self._upsampler = FastGuidedUpsampler()
 
-    def finish(self, grid: np.ndarray, guide_grid: np.ndarray, frame_bgr: np.ndarray,
+    def finish(self, grid: np.ndarray, guide: ColorGuideStats | np.ndarray, frame_bgr: np.ndarray,
                settings: RefineSettings) -> np.ndarray:
-        """grid [h, w] float32 0..1, guide_grid (see GridMask), frame [H, W, 3] uint8 BGR ->
+        """grid [h, w] float32 0..1, guide (see GridMask), frame [H, W, 3] uint8 BGR ->
         [H, W] float32 0..1, a new array."""
-        radius, eps = int(settings.edge_radius), float(settings.edge_eps)
-        if guide_grid.ndim == 3:
-            color_grid = guide_grid.astype(np.float32)
-            color_grid *= np.float32(1.0 / 255.0)
-            coeffs = self._color_solver.coefficients(color_grid, grid, radius, eps)   # [4, h, w]
+        if isinstance(guide, ColorGuideStats):
+            coeffs = self._color_solver.coefficients_from(guide, grid)                        # [4, h, w]
         else:
-            coeffs = np.stack(guided_coefficients(guide_grid, grid, radius, eps))      # [2, h, w]
+            coeffs = np.stack(guided_coefficients(guide, grid, int(settings.edge_radius),
+                                                  float(settings.edge_eps)))                 # [2, h, w]
         # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
         gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
                                          invert=settings.invert)
@@ -145,6 +144,7 @@ class MaskRefiner:
         self.tracker = PersonRegionTracker()
         self.smoother = TemporalSmoother()
         self._edges = EdgeRefiner()
+        self._guide_solver = ColorGuidedSolver()  # the frame's share of the color guided filter
         self.last_box: Box | None = None  # the crop used for the last frame (for display / debugging)
 
     def reset(self) -> None:
@@ -216,8 +216,13 @@ class MaskRefiner:
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
-            guide_grid = color_u8 if settings.edge_guide == "color" else gray_grid
-            return GridMask(grid=grid, guide_grid=guide_grid, settings=settings)
+            if settings.edge_guide == "gray":
+                return GridMask(grid=grid, guide=gray_grid, settings=settings)
+            planes = np.empty((3, *color_u8.shape[:2]), np.float32)
+            for k, channel in enumerate(cv2.split(color_u8)):  # planar: no slow interleaved transpose
+                np.multiply(channel, np.float32(1.0 / 255.0), out=planes[k])
+            stats = self._guide_solver.guide_stats(planes, int(settings.edge_radius), float(settings.edge_eps))
+            return GridMask(grid=grid, guide=stats, settings=settings)
 
     @staticmethod
     def _finish(prob: np.ndarray, settings: RefineSettings) -> np.ndarray:
