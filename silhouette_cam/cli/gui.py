@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", choices=MODELS,
                         help="model variant (default: the last one used, else auto)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the network runs")
-    parser.add_argument("--weights", help="custom weights file (e.g. from `silhouette-cam train`)")
+    parser.add_argument("--weights", help="custom weights file (e.g. from `silhouette-cam train`); listed and "
+                        "selected in the window's model choice, which switches models live")
     parser.add_argument("--record", metavar="PATH",
                         help="start recording the rendered output to PATH at once")
     parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window when the run ends")

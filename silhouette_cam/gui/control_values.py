@@ -7,18 +7,20 @@ the pipeline's own flat PipelineSettings fields except `model` (engine.py transl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from .control_widgets import RGB, check_rgb
+from .model_catalog import VARIANTS, choice_problem, is_weights_choice
 
 BACKGROUNDS = ("transparent", "color", "image", "video", "blur")
-MODEL_VARIANTS = ("auto", "general", "landscape")
+MODEL_VARIANTS = VARIANTS
 
 
 @dataclass(frozen=True)
 class ControlValues:
     """Everything the user can change live. Names are the pipeline's (PipelineSettings flat fields)
-    except `model` (the segmenter's variant); colors are RGB 0..255, fractions 0..1."""
+    except `model` (the segmenter's variant or weights file); colors are RGB 0..255, fractions 0..1."""
 
     overlay_color: RGB = (0, 170, 255)  # overlay: person tint
     overlay_opacity: float = 0.5  # 0 = invisible, 1 = opaque
@@ -34,7 +36,7 @@ class ControlValues:
     temporal_strength: float = 0.65  # flicker damping: 0 = off .. 0.95 = heavy
     invert: bool = False
     track_people: bool = True  # segment a zoomed-in crop around small / distant people
-    model: str = "auto"  # one of MODEL_VARIANTS
+    model: str = "auto"  # one of MODEL_VARIANTS, or the absolute path of a weights file
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> ControlValues:
@@ -81,6 +83,11 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
         return value
+    if name == "model" and isinstance(value, str) and is_weights_choice(value):
+        if not Path(value).is_absolute():
+            raise ValueError(f"model must be one of {', '.join(MODEL_VARIANTS)} or the absolute path of a "
+                             f"weights file, got {value!r}")
+        return value
     choices = {"background": BACKGROUNDS, "model": MODEL_VARIANTS}.get(name)
     if choices is not None and value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
@@ -89,3 +96,11 @@ def _check(name: str, value: Any) -> Any:
     return value
 
 
+
+
+def restore_model_choice(values: ControlValues) -> tuple[ControlValues, str]:
+    """Stored values whose weights file is gone or unreadable fall back to "auto" -> (values, why or "")."""
+    problem = choice_problem(values.model)
+    if not problem:
+        return values, ""
+    return values.with_changes(model="auto"), f"Saved model {values.model}: {problem} — using auto"

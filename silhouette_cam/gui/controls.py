@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .control_values import BACKGROUNDS, MODEL_VARIANTS, RANGES, ControlValues
+from .control_values import BACKGROUNDS, RANGES, ControlValues
 from .control_widgets import ColorButton, PercentSlider
+from .model_combo import ModelCombo
 from .settings_store import MODES
 
 MODE_TITLES = {"overlay": "Overlay", "cutout": "Cutout", "silhouette": "Silhouette", "mask": "Mask"}
@@ -91,6 +92,11 @@ class ControlsPanel(QWidget):
 
     def set_mode(self, mode: str) -> None:
         self.pages.setCurrentIndex(MODES.index(mode))
+
+    def show_model_in_use(self, choice: str) -> None:
+        """The engine's model (after a switch, or a failed one): shown and stored, nothing emitted."""
+        self._values = self._values.with_changes(model=choice)
+        self.model.set_choice(choice)
 
     def apply(self, **changes: Any) -> None:
         """Change values as if the user had (validated; emits values_changed). Used by tests and scripts."""
@@ -160,12 +166,9 @@ class ControlsPanel(QWidget):
 
     def _model_group(self) -> QWidget:
         box, form = _group("Model")
-        self.model = QComboBox()
-        self.model.addItems(MODEL_VARIANTS)
-        self.model.setCurrentText(self._values.model)
-        self.model.setToolTip("general: 256x256 square; landscape: 144x256, faster; auto: by frame shape")
-        self.model.currentTextChanged.connect(lambda text: self._user_change(model=text))
-        form.addRow("Variant", self.model)
+        self.model = ModelCombo(self._values.model)
+        self.model.choice_changed.connect(lambda choice: self._user_change(model=choice))
+        form.addRow("Network", self.model)
         return box
 
     # -- helpers --------------------------------------------------------------------------------
@@ -222,13 +225,13 @@ class ControlsPanel(QWidget):
     def _refresh_widgets(self) -> None:
         v = self._values
         toggles = (self.edge_refine, self.track_people, self.invert)
-        for widget in (self.background, self.model, *toggles):
+        for widget in (self.background, *toggles):
             widget.blockSignals(True)
         self.background.setCurrentText(v.background)
-        self.model.setCurrentText(v.model)
+        self.model.set_choice(v.model)
         for box in toggles:
             box.setChecked(getattr(v, box.objectName()))
-        for widget in (self.background, self.model, *toggles):
+        for widget in (self.background, *toggles):
             widget.blockSignals(False)
         for name in ("overlay_color", "background_color", "person_color", "silhouette_background"):
             getattr(self, name).set_color(getattr(v, name), emit=False)

@@ -2,8 +2,10 @@
 
 `PipelineEngine` owns the segmenter and the FramePipeline for the worker thread: it is built there
 (model load and warm-up never run on the GUI thread), takes GUI control changes, and turns each
-frame into a ProcessedFrame. Tests that need a failure can replace it with any object offering the
-same members (apply, analyze, render, stats, device_label, variant).
+frame into a ProcessedFrame. A model change builds the new segmenter off the frame path
+(model_switch.py) and reports the outcome through `EngineOptions.on_model`. Tests that need a
+failure can replace it with any object offering the same members (apply, analyze, render, stats,
+device_label, variant).
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from .control_values import ControlValues
+from .model_switch import ModelSwitch, SegmenterSwitch
 
 
 @dataclass(frozen=True)
 class EngineOptions:
-    model: str = "auto"  # "auto" | "general" | "landscape"
+    model: str = "auto"  # "auto" | "general" | "landscape" | a weights file (falls back to auto if it fails)
     device: str = "auto"  # "auto" | "cpu" | "cuda"
-    weights: str | None = None  # custom weights file; overrides model
+    weights: str | None = None  # custom weights file (--weights); overrides model, and must load
     mode: str = "overlay"
     controls: ControlValues = ControlValues()
+    on_model: Callable[[ModelSwitch], None] | None = None  # model switches / failures, from engine threads
 
 
 class Engine(Protocol):
@@ -38,6 +43,12 @@ class Engine(Protocol):
     def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Any: ...
 
     def render(self, analysis: Any) -> tuple[Any, str]: ...
+
+    def _on_switch(self, segmenter: Any, switch: ModelSwitch) -> None:
+        # An attribute swap: the analyzer thread picks the new segmenter up with its next frame.
+        self._pipeline.segmenter = segmenter
+        if self._report is not None:
+            self._report(switch)
 
     def stats(self) -> tuple[float, dict[str, float]]: ...
 
@@ -106,26 +117,38 @@ class PipelineEngine:
 
     def __init__(self, options: EngineOptions) -> None:
         from silhouette_cam.pipeline import FramePipeline, PipelineSettings
-        from silhouette_cam.segmenter import PersonSegmenter
 
-        self._segmenter = PersonSegmenter(model=options.model, device=options.device, weights=options.weights)
+        self._report = options.on_model
+        # The GUI names weights files by absolute path: reports must name the same choice.
+        choice = str(Path(options.weights).resolve()) if options.weights else options.model
+        self._models = SegmenterSwitch(choice=choice, device=options.device, strict=options.weights is not None)
         self._values = options.controls
         self._mode = options.mode
         settings = PipelineSettings().replace(**pipeline_settings(options.mode, options.controls))
-        self._pipeline = FramePipeline(self._segmenter, settings)
-        self.device_label: str = self._segmenter.device_label
+        self._pipeline = FramePipeline(self._models.segmenter, settings)
+        self._models.on_switch = self._on_switch
+        if self._models.startup_error and self._report is not None:
+            self._report(self._models.state(self._models.startup_error))
+
+    @property
+    def device_label(self) -> str:
+        return str(self._models.segmenter.device_label)
 
     @property
     def variant(self) -> str:
-        return str(self._segmenter.variant)
+        """The model in use, for the HUD: the shipped network that ran last, or the weights file's label."""
+        return self._models.label
 
     def apply(self, changes: dict[str, Any]) -> None:
-        """GUI changes ({"mode": ..., name: value}) -> the pipeline / segmenter, from the next frame."""
+        """GUI changes ({"mode": ..., name: value}) -> the pipeline / segmenter, from the next frame.
+
+        A new `model` applies at once for a shipped variant; a weights file loads in the background
+        (the current model keeps running) and `on_model` says when it is in use or why not."""
         changes = dict(changes)
         mode = changes.pop("mode", None)
-        if "model" in changes and not self._segmenter.is_custom:
-            self._segmenter.model = changes["model"]
-        self._values = self._values.with_changes(**changes)
+        self._values = self._values.with_changes(**changes)  # validates, `model` included
+        if "model" in changes:
+            self._models.request(changes["model"])
         update: dict[str, Any] = {"mode": mode} if mode is not None else {}
         for name, value in changes.items():
             update.update(_translate(name, value, self._values))
@@ -139,6 +162,12 @@ class PipelineEngine:
     def render(self, analysis: Any) -> tuple[Any, str]:
         """-> (ProcessedFrame, the mode it was drawn in). image/rgba stay valid for a few more frames."""
         return self._pipeline.render(analysis), analysis.settings.render.mode
+
+    def _on_switch(self, segmenter: Any, switch: ModelSwitch) -> None:
+        # An attribute swap: the analyzer thread picks the new segmenter up with its next frame.
+        self._pipeline.segmenter = segmenter
+        if self._report is not None:
+            self._report(switch)
 
     def stats(self) -> tuple[float, dict[str, float]]:
         """(frames per second, {stage: median ms}) over the pipeline's sliding window."""

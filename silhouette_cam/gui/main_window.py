@@ -16,11 +16,13 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
 from .actions import WindowActions
-from .control_values import ControlValues
+from .control_values import ControlValues, restore_model_choice
 from .controls import ControlsPanel, ModeActions, controls_dock
 from .engine import EngineOptions
 from .hud import HudOverlay, HudStats
 from .launch import LaunchOptions
+from .model_combo import ModelSwitchRelay
+from .model_switch import ModelSwitch
 from .recording_ui import RecordingIndicator, timestamped_name
 from .settings_store import SettingsStore
 from .source_picker import VIDEO_FILTER, SourcePicker
@@ -28,6 +30,7 @@ from .video_view import VideoView
 from .worker import STARTING, ProcessingWorker
 
 STOP_TIMEOUT_MS = 10_000  # only reached if a model load is still running at close
+MODEL_NOTICE_MS = 15_000  # how long a model problem stays in the status bar
 
 
 class MainWindow(QMainWindow):
@@ -48,9 +51,12 @@ class MainWindow(QMainWindow):
         self._source_name = ""
         self._fallback_notice = False
         mode = launch.mode or store.mode
-        values = ControlValues.from_dict(store.controls)
-        if launch.model:
-            values = values.with_changes(model=launch.model)
+        values, model_notice = ControlValues.from_dict(store.controls), ""
+        if launch.weights or launch.model:  # --weights wins over --model, as in the engine
+            values = values.with_changes(model=str(Path(launch.weights).resolve()) if launch.weights
+                                         else launch.model)
+        else:
+            values, model_notice = restore_model_choice(values)  # a saved file that is gone: auto
         self.mode = mode
 
         self.view = VideoView()
@@ -71,12 +77,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.recording_indicator)
         self.statusBar().addPermanentWidget(self.device_status)
+        if model_notice:
+            self._show_model_problem(model_notice)
+        self.model_relay = ModelSwitchRelay(self)
 
         source = launch.source or store.source or "0"
         self.sources.set_current(source)
         paced = launch.paced if launch.paced is not None else launch.quit_after_frames is None
         options = EngineOptions(model=values.model, device=launch.device, weights=launch.weights,
-                                mode=mode, controls=values)
+                                mode=mode, controls=values, on_model=self.model_relay.report)
         self.worker = ProcessingWorker(source=source, options=options, paced=paced,
                                        max_frames=launch.quit_after_frames, record_path=launch.record_path,
                                        **worker_overrides)
@@ -103,6 +112,7 @@ class MainWindow(QMainWindow):
         w.snapshot_saved.connect(lambda path: self._on_status(f"Snapshot saved: {path}"))
         w.frame_limit_reached.connect(self._on_frame_limit)
         w.finished.connect(self._on_worker_finished)
+        self.model_relay.switched.connect(self._on_model_switched)
         self.view.target_size_changed.connect(
             lambda size: w.set_target_size(size, self.view.devicePixelRatioF())
         )
@@ -209,6 +219,20 @@ class MainWindow(QMainWindow):
     def _on_engine_ready(self, device_label: str) -> None:
         self.device_label = device_label
         self.device_status.setText(device_label)
+
+    def _on_model_switched(self, switch: ModelSwitch) -> None:
+        self.panel.show_model_in_use(switch.choice)  # after a failure: back on the model still in use
+        self._on_engine_ready(switch.device_label)
+        if switch.error:
+            self._show_model_problem(switch.error)
+        else:
+            self.statusBar().clearMessage()
+            self._on_status(f"Model: {switch.label}")
+
+    def _show_model_problem(self, text: str) -> None:
+        """A model that could not be used: a status-bar message (the video keeps running, no overlay)."""
+        self.last_error = text
+        self.statusBar().showMessage(text, MODEL_NOTICE_MS)
 
     def _on_source_opened(self, name: str, fps: float, width: int, height: int) -> None:
         self._source_name = name

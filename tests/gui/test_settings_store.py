@@ -30,6 +30,15 @@ def test_values_round_trip_through_the_file(tmp_path: Path) -> None:
     assert again.geometry == QByteArray(b"\x01\x02geometry")
 
 
+def test_a_weights_file_choice_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "settings.ini"
+    weights = str(tmp_path / "models" / "my model, v2.safetensors")  # spaces and commas survive INI
+    store = SettingsStore.at_path(path)
+    store.controls = ControlValues().with_changes(model=weights).to_dict()
+    store.sync()
+    assert ControlValues.from_dict(SettingsStore.at_path(path).controls).model == weights
+
+
 def test_first_run_gives_defaults(tmp_path: Path) -> None:
     store = SettingsStore.at_path(tmp_path / "new.ini")
     assert (store.mode, store.source, store.controls, store.hud_visible) == ("overlay", None, {}, True)

@@ -1,0 +1,137 @@
+"""What the model choice offers: the shipped variants, then every trained / custom weights file found.
+
+    find_weights()                       # [WeightsEntry] in weights_folders(), shipped files left out
+    describe_weights("my.safetensors")   # .label "my (3 classes)"; .problem "" or why it is unusable
+
+A choice is a string: a shipped variant (VARIANTS) or the absolute path of a weights file.
+Free of Qt and torch on purpose: the GUI thread scans when the model list opens, and importing
+torch there would freeze the window for a second. Facts come from the safetensors header alone,
+with the checks of silhouette_cam.model.facts (tests keep the two in step); the full check,
+checksum included, runs when the engine loads the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from safetensors import SafetensorError, safe_open
+
+VARIANTS = ("auto", "general", "landscape")  # segmenter.MODEL_CHOICES
+SHIPPED_FILES = ("selfie_general.safetensors", "selfie_landscape.safetensors")  # model.SHIPPED_VARIANTS
+FORMAT = "silhouette_cam.weights/1"  # model.facts.FORMAT
+WEIGHTS_ENV = "SILHOUETTE_CAM_WEIGHTS"
+TRAIN_OUT_FOLDER = Path("weights")  # `silhouette-cam train` writes weights/custom.safetensors by default
+SUFFIX = ".safetensors"
+
+
+def shipped_weights_dir() -> Path:
+    """`$SILHOUETTE_CAM_WEIGHTS`, else the repository's weights/ (as model.default_weights_dir)."""
+    return Path(os.environ.get(WEIGHTS_ENV, Path(__file__).resolve().parents[2] / "weights"))
+
+
+def weights_folders() -> list[Path]:
+    """Where trained models are looked for: the weights folder, then ./weights (train's default --out)."""
+    folders: list[Path] = []
+    for folder in (shipped_weights_dir(), Path.cwd() / TRAIN_OUT_FOLDER):
+        if all(folder.resolve() != known.resolve() for known in folders):
+            folders.append(folder)
+    return folders
+
+
+def is_weights_choice(choice: str) -> bool:
+    """True for a weights file path, False for a shipped variant."""
+    return choice not in VARIANTS
+
+
+def model_label(path: str | Path, num_classes: int) -> str:
+    """How people see a weights file: its stem, with the class count when it has more than two."""
+    stem = Path(path).stem
+    return f"{stem} ({num_classes} classes)" if num_classes > 2 else stem
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One weights file as the model list shows it."""
+
+    path: Path
+    architecture: str = ""
+    classes: tuple[str, ...] = ()
+    input_size: tuple[int, int] = (0, 0)  # (height, width) the model was trained at
+    problem: str = ""  # one line: why it cannot be used; "" when its facts were read
+
+    @property
+    def usable(self) -> bool:
+        return not self.problem
+
+    @property
+    def label(self) -> str:
+        return model_label(self.path, len(self.classes))
+
+    @property
+    def details(self) -> str:
+        """A tooltip: the path, then the facts or the problem."""
+        if self.problem:
+            return f"{self.path}\nCannot be used: {self.problem}"
+        height, width = self.input_size
+        return (f"{self.path}\n{self.architecture}, {len(self.classes)} classes "
+                f"({', '.join(self.classes)}), trained at {height}x{width}")
+
+
+def describe_weights(path: str | Path) -> WeightsEntry:
+    """The entry for `path`, reading only the file's header; never raises."""
+    path = Path(path)
+    try:
+        metadata = _read_metadata(path)
+        return WeightsEntry(path, *_check_facts(metadata))
+    except (OSError, ValueError) as exc:
+        return WeightsEntry(path, problem=str(exc))
+
+
+def find_weights(folders: list[Path] | None = None) -> list[WeightsEntry]:
+    """Every *.safetensors in `folders` (default weights_folders()), shipped files left out, by name."""
+    entries: list[WeightsEntry] = []
+    for folder in weights_folders() if folders is None else folders:
+        try:
+            files = sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and p.name not in SHIPPED_FILES)
+        except OSError:
+            continue  # a missing or unreadable folder simply has nothing to offer
+        entries.extend(describe_weights(path) for path in files if path.is_file())
+    return entries
+
+
+def choice_problem(choice: str) -> str:
+    """Why a stored choice cannot be used ("" if it can): a file that is gone or unreadable."""
+    if not is_weights_choice(choice):
+        return ""
+    return describe_weights(choice).problem
+
+
+def _read_metadata(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise FileNotFoundError("file not found")
+    try:
+        with safe_open(str(path), framework="numpy") as reader:  # the header only; no tensors read
+            return reader.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"not a readable safetensors file ({exc})") from None
+
+
+def _check_facts(metadata: dict[str, str]) -> tuple[str, tuple[str, ...], tuple[int, int]]:
+    """-> (architecture, classes, (height, width)); ValueError naming the field, as facts.py does."""
+    if metadata.get("format") != FORMAT:
+        raise ValueError(f"metadata field 'format' is {metadata.get('format')!r}, expected {FORMAT!r} "
+                         "(not a silhouette_cam weights file)")
+    for name in ("architecture", "variant", "input_height", "input_width", "classes"):
+        if name not in metadata:
+            raise ValueError(f"metadata field {name!r} is missing")
+    try:
+        size = (int(metadata["input_height"]), int(metadata["input_width"]))
+        classes = json.loads(metadata["classes"])
+    except ValueError as exc:
+        raise ValueError(f"malformed metadata ({exc})") from None
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise ValueError(f"metadata field 'classes' is {metadata['classes']}, expected at least 2 names")
+    return metadata["architecture"], tuple(str(name) for name in classes), size
