@@ -5,37 +5,27 @@
 
 A choice is a string: a shipped variant (VARIANTS) or the absolute path of a weights file.
 Free of Qt and torch on purpose: the GUI thread scans when the model list opens, and importing
-torch there would freeze the window for a second. Facts come from the safetensors header alone,
-with the checks of silhouette_cam.model.facts (tests keep the two in step); the full check,
-checksum included, runs when the engine loads the file.
+torch there would freeze the window for a second. Facts come from the safetensors header alone
+(silhouette_cam.weight_facts); the full check, checksum included, runs when the engine loads the file.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from safetensors import SafetensorError, safe_open
+from silhouette_cam.weight_facts import SHIPPED_VARIANTS, default_weights_dir, read_facts
 
-VARIANTS = ("auto", "general", "landscape")  # segmenter.MODEL_CHOICES
-SHIPPED_FILES = ("selfie_general.safetensors", "selfie_landscape.safetensors")  # model.SHIPPED_VARIANTS
-FORMAT = "silhouette_cam.weights/1"  # model.facts.FORMAT
-WEIGHTS_ENV = "SILHOUETTE_CAM_WEIGHTS"
+VARIANTS = ("auto", *SHIPPED_VARIANTS)  # as segmenter.MODEL_CHOICES
+SHIPPED_FILES = tuple(SHIPPED_VARIANTS.values())
 TRAIN_OUT_FOLDER = Path("weights")  # `silhouette-cam train` writes weights/custom.safetensors by default
 SUFFIX = ".safetensors"
-
-
-def shipped_weights_dir() -> Path:
-    """`$SILHOUETTE_CAM_WEIGHTS`, else the repository's weights/ (as model.default_weights_dir)."""
-    return Path(os.environ.get(WEIGHTS_ENV, Path(__file__).resolve().parents[2] / "weights"))
 
 
 def weights_folders() -> list[Path]:
     """Where trained models are looked for: the weights folder, then ./weights (train's default --out)."""
     folders: list[Path] = []
-    for folder in (shipped_weights_dir(), Path.cwd() / TRAIN_OUT_FOLDER):
+    for folder in (default_weights_dir(), Path.cwd() / TRAIN_OUT_FOLDER):
         if all(folder.resolve() != known.resolve() for known in folders):
             folders.append(folder)
     return folders
@@ -83,11 +73,13 @@ class WeightsEntry:
 def describe_weights(path: str | Path) -> WeightsEntry:
     """The entry for `path`, reading only the file's header; never raises."""
     path = Path(path)
+    if not path.is_file():
+        return WeightsEntry(path, problem="file not found")
     try:
-        metadata = _read_metadata(path)
-        return WeightsEntry(path, *_check_facts(metadata))
+        facts = read_facts(path)
     except (OSError, ValueError) as exc:
         return WeightsEntry(path, problem=str(exc))
+    return WeightsEntry(path, facts.architecture, facts.classes, (facts.input_height, facts.input_width))
 
 
 def find_weights(folders: list[Path] | None = None) -> list[WeightsEntry]:
@@ -107,31 +99,3 @@ def choice_problem(choice: str) -> str:
     if not is_weights_choice(choice):
         return ""
     return describe_weights(choice).problem
-
-
-def _read_metadata(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        raise FileNotFoundError("file not found")
-    try:
-        with safe_open(str(path), framework="numpy") as reader:  # the header only; no tensors read
-            return reader.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ValueError(f"not a readable safetensors file ({exc})") from None
-
-
-def _check_facts(metadata: dict[str, str]) -> tuple[str, tuple[str, ...], tuple[int, int]]:
-    """-> (architecture, classes, (height, width)); ValueError naming the field, as facts.py does."""
-    if metadata.get("format") != FORMAT:
-        raise ValueError(f"metadata field 'format' is {metadata.get('format')!r}, expected {FORMAT!r} "
-                         "(not a silhouette_cam weights file)")
-    for name in ("architecture", "variant", "input_height", "input_width", "classes"):
-        if name not in metadata:
-            raise ValueError(f"metadata field {name!r} is missing")
-    try:
-        size = (int(metadata["input_height"]), int(metadata["input_width"]))
-        classes = json.loads(metadata["classes"])
-    except ValueError as exc:
-        raise ValueError(f"malformed metadata ({exc})") from None
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ValueError(f"metadata field 'classes' is {metadata['classes']}, expected at least 2 names")
-    return metadata["architecture"], tuple(str(name) for name in classes), size

@@ -15,13 +15,14 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from silhouette_cam.weight_facts import default_weights_dir
+
 from .model_catalog import (
     VARIANTS,
     WeightsEntry,
     describe_weights,
     find_weights,
     is_weights_choice,
-    shipped_weights_dir,
 )
 from .model_switch import ModelSwitch
 
@@ -124,7 +125,7 @@ class ModelCombo(QComboBox):
             self._select(self._choice)
 
     def _open_file(self) -> None:
-        start = str(Path(self._choice).parent if is_weights_choice(self._choice) else shipped_weights_dir())
+        start = str(Path(self._choice).parent if is_weights_choice(self._choice) else default_weights_dir())
         path, _ = QFileDialog.getOpenFileName(self, "Open weights file", start, WEIGHTS_FILTER)
         if not path:
             self._select(self._choice)  # cancelled: back to the model in use

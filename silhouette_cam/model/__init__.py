@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from torch import nn
 
 from silhouette_cam.model.facts import WeightFacts, load_weights, save_weights, tensors_sha256
 from silhouette_cam.model.selfie import SelfieSegmentationNet
+from silhouette_cam.weight_facts import SHIPPED_VARIANTS, default_weights_dir
 
 __all__ = [
     "ARCHITECTURES", "SHIPPED_VARIANTS", "SelfieSegmentationNet", "WeightFacts", "build_model",
@@ -23,8 +23,6 @@ __all__ = [
     "to_class_logits",
 ]
 
-# The converted MediaPipe models in weights/ (see weights/README.md).
-SHIPPED_VARIANTS = {"general": "selfie_general.safetensors", "landscape": "selfie_landscape.safetensors"}
 
 
 def _build_selfie(facts: WeightFacts) -> nn.Module:
@@ -51,11 +49,6 @@ def _builder(architecture: str) -> Callable[[WeightFacts], nn.Module]:
         module_name, function_name = entry.split(":")
         entry = getattr(importlib.import_module(module_name), function_name)
     return entry
-
-
-def default_weights_dir() -> Path:
-    """`$SILHOUETTE_CAM_WEIGHTS`, else the repository's weights/ folder."""
-    return Path(os.environ.get("SILHOUETTE_CAM_WEIGHTS", Path(__file__).resolve().parents[2] / "weights"))
 
 
 def shipped_weights_path(variant: str) -> Path:
