@@ -65,6 +65,7 @@ class Analysis:
     timestamp_s: float
     index: int
     timings_ms: dict[str, float]
+    class_names: tuple[str, ...] = ("background", "person")  # of the model that made the mask
     mask: np.ndarray | None = None   # [H, W] float32 0..1, refined, computed from frame_bgr (after render)
 
 
@@ -131,10 +132,11 @@ class FramePipeline:
         self.timer.add("capture", capture_ms)
         timings = {"capture": capture_ms}
         class_map = None
-        names = tuple(getattr(self.segmenter, "class_names", ("background", "person")))
-        if len(names) > 2 and settings.render.mode == "overlay" and hasattr(self.segmenter, "segment_classes"):
+        segmenter = self.segmenter  # read once: the GUI may swap models between frames
+        names = tuple(getattr(segmenter, "class_names", ("background", "person")))
+        if len(names) > 2 and settings.render.mode == "overlay" and hasattr(segmenter, "segment_classes"):
             start = time.perf_counter()
-            prob, class_map = self.segmenter.segment_classes(frame_bgr)
+            prob, class_map = segmenter.segment_classes(frame_bgr)
             timings["segment"] = (time.perf_counter() - start) * 1000
             self.timer.add("segment", timings["segment"])
             start = time.perf_counter()
@@ -142,10 +144,10 @@ class FramePipeline:
             timings["refine"] = (time.perf_counter() - start) * 1000
         else:
             recorder = _FrameTimer(self.timer)
-            grid_mask = self._refiner.analyze(self.segmenter, frame_bgr, settings.refine, recorder)
+            grid_mask = self._refiner.analyze(segmenter, frame_bgr, settings.refine, recorder)
             timings.update(recorder.last)
         index, self._index = self._index, self._index + 1
-        return Analysis(frame_bgr, grid_mask, class_map, settings, float(timestamp_s), index, timings)
+        return Analysis(frame_bgr, grid_mask, class_map, settings, float(timestamp_s), index, timings, names)
 
     def render(self, analysis: Analysis) -> ProcessedFrame:
         """Finish the analysed frame's mask and draw the frame with the settings it was analysed with."""
@@ -156,9 +158,8 @@ class FramePipeline:
         refine_ms = analysis.timings_ms.get("refine", 0.0) + (time.perf_counter() - start) * 1000
         self.timer.add("refine", refine_ms)
         start = time.perf_counter()
-        names = tuple(getattr(self.segmenter, "class_names", ("background", "person")))
         image, rgba = self._renderer.render(analysis.frame_bgr, analysis.mask, analysis.settings.render,
-                                            analysis.class_map, names)
+                                            analysis.class_map, analysis.class_names)
         render_ms = (time.perf_counter() - start) * 1000
         self.timer.add("render", render_ms)
         self.fps_meter.tick()
