@@ -4,7 +4,8 @@ It holds at most one frame (latest wins, never a queue):
 - paced (live use): frames are released on the source's clock — a video file plays at its real
   speed like a camera would; if processing falls behind, older frames are dropped, not queued.
 - unpaced (benchmarks, --quit-after-frames): the next frame is read only once the previous one
-  was taken, so every frame is processed, in order, with at most one read ahead.
+  was taken, so every frame is processed, in order; and frame k only once frame k - 2 was shown
+  (`frame_shown`), so the frame on screen is never more than one frame older than the newest read.
 A source that raises is reported to the consumer by `take()` re-raising it; end of stream is
 `EndOfStream`. Stop is a flag + join, like every worker here.
 """
@@ -21,6 +22,7 @@ from silhouette_cam.sources import FrameSource
 from .slot_thread import SlotThread
 
 MAX_PACING_WAIT_S = 1.0  # a timestamp jump (seek, bad PTS) never stalls the stream longer than this
+MAX_SHOWN_AGE = 1  # unpaced: frames read ahead of the one on screen (one being analysed)
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,35 @@ class FrameGrabber(SlotThread):
         self._paced = paced
         self.frames_read = 0  # newest captured index + 1 (read by the frame-age measurement)
         self.frames_dropped = 0
+        self._shown_index = -1  # newest frame index the window showed (unpaced reads wait for it)
 
     def take(self, timeout_s: float) -> CapturedFrame | None:
         """The newest frame (removing it), None after `timeout_s` without one; re-raises source errors."""
         return super().take(timeout_s)
+
+    def frame_shown(self, index: int) -> int:
+        """The window shows frame `index` now (unpaced: lets the next read go). Returns its age: the
+        newest frame read - index, as it was when the frame was handed over."""
+        with self._cond:
+            age = self.frames_read - 1 - index
+            if index > self._shown_index:
+                self._shown_index = index
+                self._cond.notify_all()
+            return age
+
+    def _wait_until_shown(self, index: int) -> bool:
+        """Unpaced: block until reading frame `index` keeps the shown frame within MAX_SHOWN_AGE of
+        the newest read; False if stopping instead."""
+        with self._cond:
+            self._cond.wait_for(lambda: index - self._shown_index <= MAX_SHOWN_AGE + 1 or self._stopping)
+            return not self._stopping
 
     def _produce(self) -> None:
         wall_start: float | None = None
         first_ts = 0.0
         index = 0
         while True:
-            if not self._paced and not self._wait_until_slot_empty():
+            if not self._paced and not (self._wait_until_slot_empty() and self._wait_until_shown(index)):
                 return
             if self._stopping:
                 return

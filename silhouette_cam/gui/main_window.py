@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         if self._info is None or self._info.mode == STARTING:
             if info.mode != STARTING:
                 self.view.clear_message()  # the model is ready: leave the "starting" state
-        self.frame_age.append(max(0, self.worker.newest_capture_index() - info.capture_index))
+        self.frame_age.append(info.age)
         self.view.show_frame(image)
         self.frames_shown += 1
         self._info = info

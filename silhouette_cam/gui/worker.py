@@ -15,6 +15,7 @@ becomes a signal; stop is `stop()` = flag + wait, never terminate().
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class FrameInfo:
     stage_ms: dict[str, float] = field(default_factory=dict)  # capture/segment/refine/render medians
     variant: str = ""
     mode: str = ""  # the rendering this frame was made with
+    age: int = 0  # newest captured index - capture_index when the GUI took the frame
 
 
 class ProcessingWorker(QThread):
@@ -83,7 +85,7 @@ class ProcessingWorker(QThread):
         self._requested_source: str | None = source
         self._changes: dict[str, Any] = {}
         self._target, self._ratio = QSize(1280, 720), 1.0
-        self._slot: tuple[QImage, FrameInfo] | None = None
+        self._slot: tuple[QImage, FrameInfo, FrameGrabber] | None = None
         self._grabber: FrameGrabber | None = None
         self._engine: Engine | None = None
         self.displayed_fps = FpsMeter(window=60)
@@ -110,10 +112,14 @@ class ProcessingWorker(QThread):
         self._wake.set()
 
     def take_frame(self) -> tuple[QImage, FrameInfo] | None:
-        """The newest frame (removing it from the slot), or None if it was already taken."""
+        """The newest frame (removing it from the slot), or None if it was already taken. The caller
+        shows it now: an unpaced source reads on only once frames are shown (capture.py)."""
         with self._lock:
             item, self._slot = self._slot, None
-            return item
+        if item is None:
+            return None
+        image, info, grabber = item
+        return image, dataclasses.replace(info, age=max(0, grabber.frame_shown(info.capture_index)))
 
     def newest_capture_index(self) -> int:
         """Index of the newest frame read from the current source (-1 before the first)."""
@@ -235,7 +241,7 @@ class ProcessingWorker(QThread):
                 height, width = captured.frame_bgr.shape[:2]
                 info = FrameInfo(processed, captured.index, captured.timestamp_s, (width, height),
                                  fps_now, stage_ms, engine.variant, mode)
-                self._publish(to_display_image(out.image, target, ratio), info)
+                self._publish(to_display_image(out.image, target, ratio), info, grabber)
                 processed += 1
                 if self._max_frames is not None and processed >= self._max_frames:
                     self.recording.finish()  # the file is complete before anyone is told to exit
@@ -255,12 +261,12 @@ class ProcessingWorker(QThread):
             height, width = captured.frame_bgr.shape[:2]
             rgb = cv2.cvtColor(captured.frame_bgr, cv2.COLOR_BGR2RGB)
             info = FrameInfo(-1, captured.index, captured.timestamp_s, (width, height), 0.0, mode=STARTING)
-            self._publish(to_display_image(rgb, target, ratio), info)
+            self._publish(to_display_image(rgb, target, ratio), info, grabber)
 
-    def _publish(self, image: QImage, info: FrameInfo) -> None:
+    def _publish(self, image: QImage, info: FrameInfo, grabber: FrameGrabber) -> None:
         with self._lock:
             was_empty = self._slot is None
-            self._slot = (image, info)
+            self._slot = (image, info, grabber)  # the grabber the frame came from hears it was shown
         if was_empty:
             self.frame_ready.emit()
 

@@ -41,7 +41,8 @@ def take_all(grabber: FrameGrabber) -> list[int]:
     return seen
 
 
-def test_unpaced_delivers_every_frame_in_order_reading_at_most_one_ahead() -> None:
+def test_unpaced_delivers_every_frame_in_order_and_the_shown_one_is_at_most_one_behind() -> None:
+    # Like the window: frame k is analysed while frame k - 1 is shown.
     grabber = FrameGrabber(CountingSource(25), paced=False).start()
     try:
         seen = []
@@ -49,13 +50,27 @@ def test_unpaced_delivers_every_frame_in_order_reading_at_most_one_ahead() -> No
             while True:
                 item = grabber.take(timeout_s=5.0)
                 assert item is not None
-                assert grabber.frames_read - 1 - item.index <= 1
                 assert int(item.frame_bgr[0, 0, 0]) == item.index
                 seen.append(item.index)
+                if item.index >= 1:
+                    grabber.frame_shown(item.index - 1)
+                    assert grabber.frames_read - 1 - (item.index - 1) <= 1
     finally:
         grabber.stop()
     assert seen == list(range(25))
     assert grabber.frames_dropped == 0
+
+
+def test_unpaced_reads_no_further_until_frames_are_shown() -> None:
+    grabber = FrameGrabber(CountingSource(25), paced=False).start()
+    try:
+        assert [grabber.take(timeout_s=5.0).index for _ in range(2)] == [0, 1]
+        assert grabber.take(timeout_s=0.3) is None  # frame 2 waits for frame 0 on screen
+        assert grabber.frames_read == 2
+        grabber.frame_shown(0)
+        assert grabber.take(timeout_s=5.0).index == 2
+    finally:
+        grabber.stop()
 
 
 def test_paced_keeps_only_the_newest_frame_for_a_slow_consumer() -> None:
@@ -77,7 +92,10 @@ def test_paced_keeps_only_the_newest_frame_for_a_slow_consumer() -> None:
 def test_source_error_is_raised_by_take() -> None:
     grabber = FrameGrabber(CountingSource(100, fail_after=3), paced=False).start()
     try:
-        got = [grabber.take(timeout_s=5.0).index for _ in range(3)]
+        got = []
+        for _ in range(3):
+            got.append(grabber.take(timeout_s=5.0).index)
+            grabber.frame_shown(got[-1])
         with pytest.raises(OSError, match="device unplugged"):
             grabber.take(timeout_s=5.0)
     finally:

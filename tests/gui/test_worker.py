@@ -14,14 +14,14 @@ from silhouette_cam.sources import demo_clip_path
 TIMEOUT_MS = 30_000
 
 
-def make_worker(**kwargs) -> ProcessingWorker:
-    worker = ProcessingWorker(source=str(demo_clip_path()), options=EngineOptions(), paced=False, **kwargs)
+def make_worker(paced: bool = False, **kwargs) -> ProcessingWorker:
+    worker = ProcessingWorker(source=str(demo_clip_path()), options=EngineOptions(), paced=paced, **kwargs)
     worker.set_target_size(QSize(320, 180))
     return worker
 
 
 def test_a_gui_that_does_not_take_frames_gets_one_signal_and_then_the_newest(qtbot) -> None:
-    worker = make_worker()
+    worker = make_worker(paced=True)  # a live source goes on whether or not frames are shown
     emitted = []
     first_frame = threading.Event()
 
@@ -39,6 +39,22 @@ def test_a_gui_that_does_not_take_frames_gets_one_signal_and_then_the_newest(qtb
         assert info.index >= 5 and worker.take_frame() is None
         assert isinstance(image, QImage) and image.size() == QSize(320, 180)  # fitted to the view, 16:9
         qtbot.waitUntil(lambda: len(emitted) == 2, timeout=TIMEOUT_MS)  # the next frame signals again
+    finally:
+        assert worker.stop(2000)
+
+
+def test_an_unpaced_source_waits_for_frames_to_be_shown(qtbot) -> None:
+    worker = make_worker()
+    with qtbot.waitSignal(worker.frame_ready, timeout=TIMEOUT_MS):
+        worker.start()
+    try:
+        shown = []
+        while len(shown) < 6:  # as the window does: take, show; the newest read stays <= 1 ahead
+            qtbot.waitUntil(lambda: worker._slot is not None, timeout=TIMEOUT_MS)
+            _, info = worker.take_frame()
+            shown.append(info.capture_index)
+            assert info.age <= 1
+        assert shown == list(range(6))  # unpaced: every frame, in order
     finally:
         assert worker.stop(2000)
 
