@@ -44,12 +44,6 @@ class Engine(Protocol):
 
     def render(self, analysis: Any) -> tuple[Any, str]: ...
 
-    def _on_switch(self, segmenter: Any, switch: ModelSwitch) -> None:
-        # An attribute swap: the analyzer thread picks the new segmenter up with its next frame.
-        self._pipeline.segmenter = segmenter
-        if self._report is not None:
-            self._report(switch)
-
     def stats(self) -> tuple[float, dict[str, float]]: ...
 
 
