@@ -1,5 +1,6 @@
 """Live-pipeline speed at 1280x720 with refinement on: FPS per rendering mode, threaded (PipelineRunner)
-and single-threaded, beside MediaPipe's legacy selfie solution + the same compositing, in one run.
+and single-threaded, beside MediaPipe's legacy selfie solution in one run: "same job" (its masks
+through the same refinement and compositing) and "bare" (its masks + the same compositing only).
 
     python bench/bench_pipeline.py [--frames 300] [--device cpu] [--mediapipe-python /path/to/python]
 
@@ -93,25 +94,51 @@ def bench_ours(frames, job: dict, threaded: bool, device: str, warmup: int = 20,
     return result
 
 
-def bench_mediapipe(frames, job: dict, warmup: int = 20) -> dict[str, float]:
-    """MediaPipe legacy SelfieSegmentation (landscape model for 16:9) + our compositing, one thread."""
+class MediaPipeSegmenter:
+    """MediaPipe's legacy selfie solution behind the segmenter interface FramePipeline uses, so the
+    same refinement (tracking crops, temporal smoothing, guided filter) and compositing run on its
+    masks. Its masks come at the input's size; the refiner resamples any size onto its grid."""
+
+    def __init__(self, selfie) -> None:
+        self.selfie = selfie
+
+    def segment(self, frame_bgr: np.ndarray) -> np.ndarray:
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        return self.selfie.process(rgb).segmentation_mask.astype(np.float32, copy=False)
+
+    segment_lowres = segment
+
+
+def bench_mediapipe(frames, job: dict, warmup: int = 20) -> dict[str, dict[str, float]]:
+    """MediaPipe legacy SelfieSegmentation (landscape model for 16:9), one thread, as its synchronous
+    `process()` is used: "same job" = + our refinement and compositing (FramePipeline.process);
+    "bare" = + our compositing only, no refinement."""
     import mediapipe as mp
 
-    renderer, settings = FrameRenderer(), RenderSettings(**job)
-    stamps = []
+    from silhouette_cam.pipeline import FramePipeline, PipelineSettings
+
+    results = {}
     with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) as selfie:
-        for frame in frames:
-            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            mask = selfie.process(rgb).segmentation_mask.astype(np.float32, copy=False)
-            renderer.render(frame, mask, settings)
+        segmenter = MediaPipeSegmenter(selfie)
+        pipe = FramePipeline(segmenter, PipelineSettings().replace(**job))
+        stamps = []
+        for i, frame in enumerate(frames):
+            pipe.process(frame, timestamp_s=i / 30)
             stamps.append(time.perf_counter())
-    return summarize(np.diff(stamps[warmup:]).tolist())
+        results["same job"] = summarize(np.diff(stamps[warmup:]).tolist())
+        renderer, settings = FrameRenderer(), RenderSettings(**job)
+        stamps = []
+        for frame in frames:
+            renderer.render(frame, segmenter.segment(frame), settings)
+            stamps.append(time.perf_counter())
+        results["bare"] = summarize(np.diff(stamps[warmup:]).tolist())
+    return results
 
 
-def mediapipe_side_process(python: str, count: int) -> dict[str, dict[str, float]]:
+def mediapipe_side_process(python: str, count: int, jobs: list[str]) -> dict[str, dict[str, dict[str, float]]]:
     code = (f"import json,sys; sys.argv=['x']; sys.path.insert(0, {str(REPO / 'bench')!r}); "
             f"import bench_pipeline as b; fr=b.load_frames({count}); "
-            "print(json.dumps({n: b.bench_mediapipe(fr, j) for n, j in b.JOBS.items()}))")
+            f"print(json.dumps({{n: b.bench_mediapipe(fr, b.JOBS[n]) for n in {jobs!r}}}))")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -131,26 +158,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
     frames = load_frames(args.frames)
-    mediapipe: dict[str, dict[str, float]] = {}
+    mediapipe: dict[str, dict[str, dict[str, float]]] = {}
     if importlib.util.find_spec("mediapipe") is not None:
         mediapipe = {name: bench_mediapipe(frames, JOBS[name]) for name in args.jobs}
     elif args.mediapipe_python:
-        mediapipe = mediapipe_side_process(args.mediapipe_python, args.frames)
+        mediapipe = mediapipe_side_process(args.mediapipe_python, args.frames, args.jobs)
     print(f"1280x720, {args.frames} frames, device={args.device}, torch threads={args.torch_threads or 'default'}, "
           f"OpenCV threads={cv2.getNumThreads()}, "
           f"refinement on ({'gray guide' if args.gray_guide else 'defaults'})")
-    print(f"{'job':14s} {'runner':9s} {'median ms':>9s} {'p90 ms':>7s} {'FPS':>6s}  stages (median ms)")
+    print(f"{'job':14s} {'runner':15s} {'median ms':>9s} {'p90 ms':>7s} {'FPS':>6s}  stages (median ms)")
     for name in args.jobs:
+        ours_fps = 0.0
         for threaded in (True, False) if args.single else (True,):
             refine = {"edge_guide": "gray"} if args.gray_guide else {}
             r = bench_ours(frames, JOBS[name], threaded, args.device, threads=args.torch_threads, refine=refine)
+            ours_fps = ours_fps or r["fps"]
             stages = " ".join(f"{k[:-3]} {v:.1f}" for k, v in r.items() if k.endswith("_ms")
                               and k not in ("median_ms", "p90_ms"))
-            print(f"{name:14s} {'threaded' if threaded else 'single':9s} {r['median_ms']:9.2f} "
+            print(f"{name:14s} {'ours ' + ('threaded' if threaded else 'single'):15s} {r['median_ms']:9.2f} "
                   f"{r['p90_ms']:7.2f} {r['fps']:6.1f}  {stages}", flush=True)
-        if name in mediapipe:
-            m = mediapipe[name]
-            print(f"{name:14s} {'mediapipe':9s} {m['median_ms']:9.2f} {m['p90_ms']:7.2f} {m['fps']:6.1f}", flush=True)
+        for kind, m in mediapipe.get(name, {}).items():
+            print(f"{name:14s} {'mediapipe ' + kind:15s} {m['median_ms']:9.2f} {m['p90_ms']:7.2f} {m['fps']:6.1f}"
+                  f"  ours threaded = {ours_fps / m['fps']:.2f}x", flush=True)
     return 0
 
 
