@@ -31,6 +31,15 @@ def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
     _, facts = build_model(weights=out)
     assert facts.classes == ("background", "disc", "square")
     assert facts.extra["training"]["class_weights"] == [1.0, 2.0, 2.0]
+    assert facts.extra["training"]["loss_temperature"] == 1.0  # auto: calibration is for fine-tuning only
+
+
+def test_temperature_option_reaches_the_loss(shapes, tmp_path):
+    out = tmp_path / "t.safetensors"
+    code = main(snet_train_argv(shapes, out, "--size", "64", "--epochs", "1", "--batch-size", "4",
+                                "--temperature", "2.5"))
+    assert code == 0
+    assert build_model(weights=out)[1].extra["training"]["loss_temperature"] == 2.5
 
 
 @pytest.mark.parametrize(
@@ -38,6 +47,7 @@ def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
     [
         (["--out", "x.pt"], "--out must end in .safetensors"),
         (["--size", "100"], "multiples of 32"),
+        (["--temperature", "0"], "--temperature must be a number > 0 or auto"),
         (["--class-weights", "1,2"], "needs 3 non-negative numbers"),
         (["--classes", "5"], "--classes 5 disagrees"),
         (["--model", "selfie-general"], "use --model snet"),
@@ -45,7 +55,7 @@ def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
 )
 def test_bad_arguments_are_one_line_errors(shapes, tmp_path, capsys, extra, message):
     argv = snet_train_argv(shapes, tmp_path / "y.safetensors", *extra)
-    if extra[0] == "--size":  # argparse rejects it while parsing
+    if extra[0] in ("--size", "--temperature"):  # argparse rejects them while parsing
         with pytest.raises(SystemExit, match="2"):
             main(argv)
     else:

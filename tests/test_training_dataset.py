@@ -11,6 +11,8 @@ import pytest
 import torch
 from torchvision import tv_tensors
 
+from silhouette_cam.inference import CpuRunner
+from silhouette_cam.model import build_model, shipped_weights_path
 from silhouette_cam.training.dataset import (
     LabelSpec,
     SegmentationFolder,
@@ -19,6 +21,7 @@ from silhouette_cam.training.dataset import (
     read_label_spec,
     read_mask,
     split_pairs,
+    stretch_pair,
 )
 from silhouette_cam.training.transforms import eval_transform, train_transform
 
@@ -116,6 +119,16 @@ def test_samples_are_stretched_typed_and_carry_the_border_term(tmp_path):
     assert 0.0 <= sample["image"].min() and sample["image"].max() <= 1.0
     assert sample["mask"].dtype == torch.int64 and set(sample["mask"].unique().tolist()) == {0, 1}
     assert (sample["border"] == 2).all()
+
+
+def test_training_images_are_the_pixels_the_app_feeds_the_network(rng):
+    # 240 wide -> 256: the last column reads past the frame, where the app samples zeros
+    frame_bgr = rng.integers(0, 256, (320, 240, 3), dtype=np.uint8)
+    runner = CpuRunner(*build_model(weights=shipped_weights_path("general")))
+    app_rgb = cv2.cvtColor(runner._stretch(frame_bgr), cv2.COLOR_BGR2RGB)
+    image, mask = stretch_pair(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), np.ones((320, 240), np.uint8), (256, 256))
+    np.testing.assert_array_equal(image, app_rgb)
+    assert mask.shape == (256, 256) and (mask == 1).all()  # nearest never reads outside the frame
 
 
 def erode(region: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,12 @@ import math
 import pytest
 import torch
 
-from silhouette_cam.training.losses import SegmentationLoss, soft_dice_loss, weighted_cross_entropy
+from silhouette_cam.training.losses import (
+    SegmentationLoss,
+    fit_temperature,
+    soft_dice_loss,
+    weighted_cross_entropy,
+)
 
 
 def three_pixels() -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,3 +79,25 @@ def test_segmentation_loss_combines_terms():
     assert criterion(logits, target).item() == pytest.approx(expected.item(), rel=1e-6)
     with pytest.raises(ValueError, match="dice_weight"):
         SegmentationLoss(dice_weight=-1)
+
+
+def test_temperature_divides_the_logits_of_every_term():
+    logits, target = three_pixels()
+    loss = SegmentationLoss(dice_weight=0.5, temperature=4.0)(logits * 4.0, target)
+    expected = weighted_cross_entropy(logits, target) + 0.5 * soft_dice_loss(logits, target)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        SegmentationLoss(temperature=0.0)
+
+
+def test_fit_temperature_undoes_overconfident_logits():
+    # calibrated logits z (labels drawn from sigmoid(z)), then made 20x overconfident like the shipped nets
+    generator = torch.Generator().manual_seed(0)
+    z = torch.randn(4, 1, 64, 64, generator=generator) * 3.0
+    target = (torch.rand(z.shape, generator=generator) < torch.sigmoid(z)).long()[:, 0]
+    target[0, :8] = 255  # ignored pixels are skipped
+    logits = torch.cat([torch.zeros_like(z), 20.0 * z], dim=1)
+    assert fit_temperature(logits, target) == pytest.approx(20.0, rel=0.1)
+    assert fit_temperature(logits, target, max_pixels=5000) == pytest.approx(20.0, rel=0.25)
+    with pytest.raises(ValueError, match="every target pixel is ignored"):
+        fit_temperature(logits, torch.full_like(target, 255))

@@ -87,6 +87,8 @@ def test_selfie_fine_tune_smoke(tmp_path):
     # epoch 0 scores the starting weights, so fine-tuning never returns something worse than its start
     assert [h["epoch"] for h in result.history] == [0, 1] and np.isfinite(result.history[1]["loss"])
     assert result.best_miou == max(h["val_miou"] for h in result.history)
+    # the loss temperature was fitted to the starting weights (their logits are far from calibrated)
+    assert facts.extra["training"]["loss_temperature"] > 1.0
 
 
 def test_selfie_refuses_multi_class_masks(shapes, tmp_path):

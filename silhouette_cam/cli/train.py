@@ -20,6 +20,18 @@ def size_argument(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def temperature_argument(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--temperature must be a number > 0 or auto, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--temperature must be a number > 0 or auto, got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--images", type=Path, required=True, metavar="DIR", help="folder of training images")
@@ -88,6 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     loss.add_argument("--w0", type=float, default=10.0, help="U-Net border term weight")
     loss.add_argument("--sigma", type=float, default=5.0, help="U-Net border term width in pixels")
     loss.add_argument("--dice", type=float, default=0.0, metavar="WEIGHT", help="add WEIGHT x soft Dice loss")
+    loss.add_argument(
+        "--temperature",
+        type=temperature_argument,
+        default=None,
+        metavar="T|auto",
+        help="the loss sees logits / T; auto (default): T that calibrates the starting weights when "
+        "fine-tuning (~20 for the shipped networks), 1 for S-Net",
+    )
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--epochs", type=int, default=20)
     run_group.add_argument("--batch-size", type=int, default=8)
@@ -140,6 +160,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         w0=args.w0,
         sigma_px=args.sigma,
         dice_weight=args.dice,
+        temperature=args.temperature,
         augment=args.augment,
         flip=args.flip,
         device=args.device,

@@ -48,6 +48,7 @@ class TrainConfig:
     w0: float = 10.0
     sigma_px: float = 5.0
     dice_weight: float = 0.0
+    temperature: float | None = None  # loss sees logits / T; None: calibrate the start (fine-tuning), else 1
     augment: bool = True
     flip: bool = True
     device: str = "auto"
@@ -70,6 +71,8 @@ class TrainConfig:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if self.best_by not in ("miou", "boundary_f"):
             raise ValueError(f"best_by must be 'miou' or 'boundary_f', got {self.best_by!r}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
         if self.workers < 0:
             raise ValueError(f"workers must be >= 0, got {self.workers}")
         if self.time_limit_min is not None and self.time_limit_min <= 0:

@@ -159,10 +159,16 @@ def read_pair(image_path: Path, mask_path: Path, spec: LabelSpec) -> tuple[np.nd
 
 
 def stretch_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Stretch image `[H, W, 3]` and mask `[H, W]` to `size` (h, w) the way the segmenter feeds frames."""
+    """Stretch image `[H, W, 3]` and mask `[H, W]` to `size` (h, w) the way the segmenter feeds frames.
+
+    The image gets exactly the segmenter's pixels: bilinear, zeros outside the frame (BORDER_CONSTANT;
+    when enlarging, the last column/row blends with them). Replicating the border instead fed
+    different pixels than the app does and moved the shipped network's logits by up to ~50 (sign
+    flips in ~10 pixels per portrait). The mask goes nearest, which never reads outside the frame.
+    """
     height, width = size
     matrix = stretch_matrix(image.shape[1], image.shape[0], width, height)
-    image = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    image = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     mask = cv2.warpAffine(mask, matrix, (width, height), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     return image, mask
 

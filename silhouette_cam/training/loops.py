@@ -98,3 +98,16 @@ def evaluate(
             # Silhouette boundary: foreground = any non-background class; ignored pixels as background.
             scores.append(metrics.boundary_f((p != 0) & valid, (t != 0) & valid, tolerance_px))
     return EvalResult(confusion, float(np.mean(scores)) if scores else float("nan"))
+
+
+@torch.no_grad()
+def collect_logits(
+    model: nn.Module, loader: Iterable[dict[str, torch.Tensor]], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class logits `[N, C, H, W]` float32 (on the CPU) and masks `[N, H, W]` int64 over `loader`."""
+    model.eval()
+    logits, masks = [], []
+    for batch in loader:
+        logits.append(class_logits(model(batch["image"].to(device))).float().cpu())
+        masks.append(batch["mask"])
+    return torch.cat(logits), torch.cat(masks)

@@ -24,8 +24,8 @@ from silhouette_cam.training.dataset import (
     read_label_spec,
     split_pairs,
 )
-from silhouette_cam.training.loops import evaluate, train_one_epoch
-from silhouette_cam.training.losses import SegmentationLoss
+from silhouette_cam.training.loops import collect_logits, evaluate, train_one_epoch
+from silhouette_cam.training.losses import SegmentationLoss, fit_temperature
 from silhouette_cam.training.starting_point import build_for_training, pick_device
 from silhouette_cam.training.transforms import eval_transform, train_transform
 from silhouette_cam.training.weightmaps import class_weights, unet_border_term
@@ -90,13 +90,6 @@ def fit(config: TrainConfig) -> TrainResult:
     val_loader = DataLoader(val_set, batch_size=config.batch_size, shuffle=False, **loader_options)
     steps_per_epoch = len(train_set) // config.batch_size
 
-    criterion = SegmentationLoss(
-        torch.from_numpy(weights), dice_weight=config.dice_weight, ignore_index=spec.ignore_index
-    ).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch, pct_start=0.1
-    )
     run_key = {
         "model": config.model,
         "num_classes": spec.num_classes,
@@ -107,8 +100,30 @@ def fit(config: TrainConfig) -> TrainResult:
         "val_fraction": config.val_fraction,
     }
     start_epoch, best_score, best_miou, best_epoch, history = 0, -math.inf, -math.inf, 0, []
-    if config.resume:
-        state = checkpoint.load_state(config.state_path, run_key)
+    state = checkpoint.load_state(config.state_path, run_key) if config.resume else None
+    temperature = config.temperature
+    if temperature is None and state is not None:
+        temperature = state.get("temperature", 1.0)
+    elif temperature is None:
+        temperature = 1.0
+        if base_facts is not None:  # fine-tuning: calibrate the starting weights on the training images
+            plain = SegmentationFolder(train_pairs, spec, eval_transform(size), None, size=size)
+            logits, masks = collect_logits(model, DataLoader(plain, batch_size=config.batch_size), device)
+            temperature = fit_temperature(logits, masks, ignore_index=spec.ignore_index)
+            del logits, masks
+            if config.progress:
+                tqdm.write(f"loss temperature {temperature:.1f} (calibrates the starting weights' logits)")
+    criterion = SegmentationLoss(
+        torch.from_numpy(weights),
+        dice_weight=config.dice_weight,
+        ignore_index=spec.ignore_index,
+        temperature=temperature,
+    ).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch, pct_start=0.1
+    )
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -122,6 +137,7 @@ def fit(config: TrainConfig) -> TrainResult:
         "val_images": len(val_set),
         "seed": config.seed,
         "class_weights": [round(float(w), 4) for w in weights],
+        "loss_temperature": round(float(temperature), 4),
     }
     started = time.monotonic()
     facts = None
@@ -213,6 +229,7 @@ def fit(config: TrainConfig) -> TrainResult:
                 "best_score": best_score,
                 "best_epoch": best_epoch,
                 "history": history,
+                "temperature": temperature,
             },
         )
         elapsed_min = (time.monotonic() - started) / 60
