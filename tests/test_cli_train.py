@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,24 @@ def test_bad_arguments_are_one_line_errors(shapes, tmp_path, capsys, extra, mess
         assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("model", "extra", "expected"),
+    [
+        ("snet", [], ("median", True, 0.0)),  # from scratch: the weighted loss
+        ("selfie-general", [], ("none", False, 1.0)),  # fine-tuning: plain cross-entropy + Dice (measured)
+        ("selfie-general", ["--class-weights", "median", "--border-weights", "--dice", "0"], ("median", True, 0.0)),
+    ],
+)
+def test_loss_defaults_follow_the_model_and_options_override_them(tmp_path, model, extra, expected):
+    from silhouette_cam.cli.train import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    masks.mkdir()
+    args = parser.parse_args(["--images", str(images), "--masks", str(masks), "--model", model,
+                              "--out", str(tmp_path / "m.safetensors"), *extra])
+    config = config_from_args(args)
+    assert (config.class_weights, config.border_weights, config.dice_weight) == expected

@@ -87,19 +87,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     loss = parser.add_argument_group("loss")
     loss.add_argument(
         "--class-weights",
-        default="median",
         metavar="METHOD|W1,W2,...",
-        help="median (median-frequency balancing), inverse, none, or one number per class",
+        help="median (median-frequency balancing), inverse, none, or one number per class "
+        "(default: median for snet, none when fine-tuning)",
     )
     loss.add_argument(
-        "--no-border-weights",
-        dest="border_weights",
-        action="store_false",
-        help="drop the U-Net border term (w0 * exp(-(d1 + d2)^2 / 2 sigma^2))",
+        "--border-weights",
+        action=argparse.BooleanOptionalAction,
+        help="the U-Net border term w0 * exp(-(d1 + d2)^2 / 2 sigma^2) (default: on for snet, off when fine-tuning)",
     )
     loss.add_argument("--w0", type=float, default=10.0, help="U-Net border term weight")
     loss.add_argument("--sigma", type=float, default=5.0, help="U-Net border term width in pixels")
-    loss.add_argument("--dice", type=float, default=0.0, metavar="WEIGHT", help="add WEIGHT x soft Dice loss")
+    loss.add_argument("--dice", type=float, metavar="WEIGHT",
+                      help="add WEIGHT x soft Dice loss (default: 0 for snet, 1 when fine-tuning)")
     loss.add_argument(
         "--temperature",
         type=temperature_argument,
@@ -155,7 +155,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         encoder=args.encoder,
         encoder_weights=args.encoder_weights,
         freeze_encoder=args.freeze_encoder,
-        class_weights=parse_class_weights(args.class_weights, num_classes),
+        class_weights=None if args.class_weights is None else parse_class_weights(args.class_weights, num_classes),
         border_weights=args.border_weights,
         w0=args.w0,
         sigma_px=args.sigma,
