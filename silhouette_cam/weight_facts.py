@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from safetensors import SafetensorError, safe_open
 
@@ -80,15 +83,22 @@ def default_weights_dir() -> Path:
     return Path(os.environ.get(WEIGHTS_ENV, Path(__file__).resolve().parents[1] / "weights"))
 
 
+@contextmanager
+def open_weights_file(path: Path, framework: str) -> Iterator[Any]:
+    """safetensors' reader of `path`, with one-line errors naming the file (missing, unreadable)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} does not exist")
+    try:
+        with safe_open(str(path), framework=framework) as reader:
+            yield reader
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"weights file {path} is not a readable safetensors file ({exc})") from None
+
+
 def read_facts(path: str | Path) -> WeightFacts:
     """The facts of a weights file from its header alone (no tensors read, nothing verified beyond
     the facts themselves: load_weights checks the tensors' checksum)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist")
-    try:
-        with safe_open(str(path), framework="numpy") as reader:
-            metadata = reader.metadata()
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ValueError(f"weights file {path} is not a readable safetensors file ({exc})") from None
+    with open_weights_file(path, "numpy") as reader:
+        metadata = reader.metadata()
     return WeightFacts.from_metadata(metadata, path=path)

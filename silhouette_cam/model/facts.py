@@ -12,10 +12,9 @@ import hashlib
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from silhouette_cam.weight_facts import FORMAT, WeightFacts
+from silhouette_cam.weight_facts import FORMAT, WeightFacts, open_weights_file
 
 __all__ = ["FORMAT", "WeightFacts", "load_weights", "save_weights", "tensors_sha256"]
 
@@ -42,14 +41,9 @@ def save_weights(path: str | Path, state_dict: dict[str, torch.Tensor], facts: W
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], WeightFacts]:
     """Read and verify a weights file -> (state_dict on CPU, facts)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist")
-    try:
-        with safe_open(str(path), framework="pt") as reader:
-            metadata = reader.metadata()
-            tensors = {name: reader.get_tensor(name) for name in reader.keys()}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ValueError(f"weights file {path} is not a readable safetensors file ({exc})") from None
+    with open_weights_file(path, "pt") as reader:
+        metadata = reader.metadata()
+        tensors = {name: reader.get_tensor(name) for name in reader.keys()}
     facts = WeightFacts.from_metadata(metadata, path=path)
     actual = tensors_sha256(tensors)
     if facts.sha256 and actual != facts.sha256:
