@@ -96,8 +96,6 @@ def _check(name: str, value: Any) -> Any:
     return value
 
 
-
-
 def restore_model_choice(values: ControlValues) -> tuple[ControlValues, str]:
     """Stored values whose weights file is gone or unreadable fall back to "auto" -> (values, why or "")."""
     problem = choice_problem(values.model)
