@@ -30,6 +30,8 @@ from silhouette_cam.training.starting_point import build_for_training, pick_devi
 from silhouette_cam.training.transforms import eval_transform, train_transform
 from silhouette_cam.training.weightmaps import class_weights, unet_border_term
 
+CALIBRATION_IMAGES = 256  # training images the loss temperature is fitted on (2 x 256 x 256 logits each)
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -107,7 +109,10 @@ def fit(config: TrainConfig) -> TrainResult:
     elif temperature is None:
         temperature = 1.0
         if base_facts is not None:  # fine-tuning: calibrate the starting weights on the training images
-            plain = SegmentationFolder(train_pairs, spec, eval_transform(size), None, size=size)
+            # A seeded sample of at most CALIBRATION_IMAGES: the logits are held in memory.
+            sample = np.random.default_rng(config.seed).permutation(len(train_pairs))[:CALIBRATION_IMAGES]
+            calibration = [train_pairs[i] for i in sorted(sample)]
+            plain = SegmentationFolder(calibration, spec, eval_transform(size), None, size=size)
             logits, masks = collect_logits(model, DataLoader(plain, batch_size=config.batch_size), device)
             temperature = fit_temperature(logits, masks, ignore_index=spec.ignore_index)
             del logits, masks
