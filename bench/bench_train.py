@@ -150,9 +150,7 @@ def portraits(args: argparse.Namespace) -> None:
             epochs=args.epochs or 10,
             lr=args.lr,
             **run_options(args),
-            class_weights="none",
-            border_weights=False,
-            dice_weight=args.dice,
+            dice_weight=args.dice,  # None: the fine-tuning default (plain cross-entropy + 1 x Dice)
             augment=not args.no_augment,
             freeze_encoder=args.freeze_encoder,
             best_by=args.best_by,
@@ -190,7 +188,7 @@ def main() -> None:
     parser.add_argument("--no-augment", action="store_true", help="portraits: no random transforms")
     parser.add_argument("--freeze-encoder", action="store_true", help="portraits: train the decoder only")
     parser.add_argument("--seed", type=int, default=0, help="portraits: split and training seed")
-    parser.add_argument("--dice", type=float, default=1.0, help="portraits: soft Dice loss weight")
+    parser.add_argument("--dice", type=float, help="portraits: soft Dice loss weight (default: train's, 1)")
     parser.add_argument("--best-by", choices=("miou", "boundary_f"), default="miou", help="portraits: kept epoch")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
