@@ -8,7 +8,9 @@ source already shows.
 Threads (Qt's worker pattern): every request from the GUI (mode, controls, view size, source,
 recording, snapshot, stop) is stored under a lock and picked up at the next frame; frames go back
 through a one-frame slot — `frame_ready` is emitted only when the slot was empty, and `take_frame()`
-always returns the newest, so a slow GUI skips frames instead of queueing them. Scaling to the view
+always returns the newest, so a slow GUI skips frames instead of queueing them (a live source);
+an unpaced source (every frame processed) instead reads on only as frames are taken for display,
+so the shown frame is at most one frame older than the newest read. Scaling to the view
 and RGB -> 32-bit conversion happen here, straight into a QImage the GUI then owns. Every failure
 becomes a signal; stop is `stop()` = flag + wait, never terminate().
 """
