@@ -102,3 +102,19 @@ def test_selfie_refuses_multi_class_masks(shapes, tmp_path):
                 progress=False,
             )
         )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error path")
+def test_training_on_cuda_without_a_gpu_is_a_clear_error(shapes, tmp_path):
+    with pytest.raises(ValueError, match="--device cuda was requested but torch.cuda.is_available"):
+        fit(snet_config(shapes, tmp_path / "c.safetensors", device="cuda"))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU with CUDA")
+def test_training_runs_on_cuda_and_the_weights_load_on_the_cpu(shapes, tmp_path):
+    result = fit(snet_config(shapes, tmp_path / "g.safetensors", device="auto"))
+    assert result.facts.extra["training"]["device"].startswith("cuda")
+    assert all(np.isfinite(h["loss"]) for h in result.history)
+    module, _ = build_model(weights=tmp_path / "g.safetensors")
+    assert next(module.parameters()).device.type == "cpu"

@@ -141,6 +141,7 @@ def fit(config: TrainConfig) -> TrainResult:
         "train_images": len(train_set),
         "val_images": len(val_set),
         "seed": config.seed,
+        "device": str(device),
         "class_weights": [round(float(w), 4) for w in weights],
         "loss_temperature": round(float(temperature), 4),
     }
