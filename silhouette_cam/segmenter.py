@@ -23,8 +23,8 @@ from silhouette_cam.frames import check_frame
 from silhouette_cam.inference import CpuRunner, NetworkRunner, OnnxRuntimeRunner, TorchRunner, open_onnx_session
 from silhouette_cam.model import SHIPPED_VARIANTS, WeightFacts, build_model, shipped_weights_path
 from silhouette_cam.model.onnx_export import onnx_path_for
+from silhouette_cam.weight_facts import MODEL_CHOICES
 
-MODEL_CHOICES = ("auto", *SHIPPED_VARIANTS)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 BACKEND_CHOICES = ("auto", "torch", "onnxruntime")
 # Frames wider than this use the landscape (144x256, 16:9) model under model="auto"; 4:3 and

@@ -21,6 +21,7 @@ from safetensors import SafetensorError, safe_open
 
 # The converted MediaPipe models in weights/ (see weights/README.md): variant -> file name.
 SHIPPED_VARIANTS = {"general": "selfie_general.safetensors", "landscape": "selfie_landscape.safetensors"}
+MODEL_CHOICES = ("auto", *SHIPPED_VARIANTS)  # PersonSegmenter(model=...): auto picks by frame shape
 WEIGHTS_ENV = "SILHOUETTE_CAM_WEIGHTS"
 
 FORMAT = "silhouette_cam.weights/1"

@@ -14,7 +14,6 @@ from .control_widgets import RGB, check_rgb
 from .model_catalog import VARIANTS, choice_problem, is_weights_choice
 
 BACKGROUNDS = ("transparent", "color", "image", "video", "blur")
-MODEL_VARIANTS = VARIANTS
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class ControlValues:
     temporal_strength: float = 0.65  # flicker damping: 0 = off .. 0.95 = heavy
     invert: bool = False
     track_people: bool = True  # segment a zoomed-in crop around small / distant people
-    model: str = "auto"  # one of MODEL_VARIANTS, or the absolute path of a weights file
+    model: str = "auto"  # one of VARIANTS, or the absolute path of a weights file
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> ControlValues:
@@ -85,10 +84,10 @@ def _check(name: str, value: Any) -> Any:
         return value
     if name == "model" and isinstance(value, str) and is_weights_choice(value):
         if not Path(value).is_absolute():
-            raise ValueError(f"model must be one of {', '.join(MODEL_VARIANTS)} or the absolute path of a "
+            raise ValueError(f"model must be one of {', '.join(VARIANTS)} or the absolute path of a "
                              f"weights file, got {value!r}")
         return value
-    choices = {"background": BACKGROUNDS, "model": MODEL_VARIANTS}.get(name)
+    choices = {"background": BACKGROUNDS, "model": VARIANTS}.get(name)
     if choices is not None and value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     if not isinstance(value, str):

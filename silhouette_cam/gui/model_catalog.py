@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from silhouette_cam.weight_facts import SHIPPED_VARIANTS, default_weights_dir, read_facts
+from silhouette_cam.weight_facts import MODEL_CHOICES, SHIPPED_VARIANTS, default_weights_dir, read_facts
 
-VARIANTS = ("auto", *SHIPPED_VARIANTS)  # as segmenter.MODEL_CHOICES
+VARIANTS = MODEL_CHOICES  # the shipped choices, listed first
 SHIPPED_FILES = tuple(SHIPPED_VARIANTS.values())
 TRAIN_OUT_FOLDER = Path("weights")  # `silhouette-cam train` writes weights/custom.safetensors by default
 SUFFIX = ".safetensors"
