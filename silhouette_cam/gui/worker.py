@@ -123,11 +123,6 @@ class ProcessingWorker(QThread):
         image, info, grabber = item
         return image, dataclasses.replace(info, age=max(0, grabber.frame_shown(info.capture_index)))
 
-    def newest_capture_index(self) -> int:
-        """Index of the newest frame read from the current source (-1 before the first)."""
-        grabber = self._grabber
-        return grabber.frames_read - 1 if grabber is not None else -1
-
     def stop(self, timeout_ms: int = 3000) -> bool:
         """Ask the thread to finish (it closes any recording first) and wait; True if it finished."""
         with self._lock:

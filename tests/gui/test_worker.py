@@ -67,7 +67,7 @@ def test_stop_is_a_flag_and_a_wait(qtbot) -> None:
         worker.start()
     assert worker.stop(2000)
     assert worker.isFinished() and worker.take_frame() is not None  # the last frame is still there
-    assert worker.newest_capture_index() == -1  # the capture thread is gone too
+    assert worker._grabber is None  # the capture thread is gone too
 
 
 def test_frame_limit_stops_after_exactly_n_frames(qtbot) -> None:
