@@ -55,10 +55,14 @@ class SettingsStore:
         self._settings.sync()
 
     # -- window ---------------------------------------------------------------------------------
+    def _byte_array(self, key: str) -> QByteArray | None:
+        """A stored Qt blob (geometry, dock state); None when absent, empty or of another type."""
+        value = self._settings.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
     @property
     def geometry(self) -> QByteArray | None:
-        value = self._settings.value("window/geometry")
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+        return self._byte_array("window/geometry")
 
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
@@ -66,8 +70,7 @@ class SettingsStore:
 
     @property
     def window_state(self) -> QByteArray | None:
-        value = self._settings.value("window/state")
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+        return self._byte_array("window/state")
 
     @window_state.setter
     def window_state(self, value: QByteArray) -> None:
