@@ -13,6 +13,7 @@ from silhouette_cam.refine import (
     RAW_SETTINGS,
     MaskRefiner,
     PersonRegionTracker,
+    Plan,
     RefineSettings,
     TemporalSmoother,
     apply_threshold,
@@ -74,18 +75,64 @@ def test_temporal_smoothing_follows_fast_motion_without_a_trail():
 
 def test_tracker_crops_a_small_person_and_periodically_looks_at_everything():
     tracker = PersonRegionTracker(full_every=3)
-    assert tracker.plan() == (None, True)
+    assert tracker.plan() == Plan(crops=(), whole=True)
     mask = np.zeros((90, 160), np.float32)
     mask[30:60, 70:80] = 1.0  # a small, distant person on a 1/4-scale grid of a 640x360 frame
     tracker.update(mask, (640, 360))
-    box, full = tracker.plan()
-    x0, y0, x1, y1 = box
+    (x0, y0, x1, y1), = tracker.plan().crops
     assert x0 <= 280 and x1 >= 320 and y0 <= 120 and y1 >= 240  # covers the person (4x scale)
     assert (x1 - x0) * (y1 - y0) < 0.5 * 640 * 360
-    fulls = [tracker.plan()[1] for _ in range(6)]
-    assert fulls.count(True) == 2
+    wholes = [tracker.plan().whole for _ in range(6)]
+    assert wholes.count(True) == 2
     tracker.update(np.zeros((90, 160), np.float32), (640, 360))  # everybody left
-    assert tracker.plan() == (None, True)
+    assert tracker.plan() == Plan(crops=(), whole=True)
+
+
+def test_tracker_gives_people_far_apart_their_own_crops_and_people_close_together_one():
+    tracker = PersonRegionTracker()
+    mask = np.zeros((90, 160), np.float32)
+    mask[30:60, 10:18] = 1.0    # a person at the left edge of a wide shot
+    mask[30:60, 140:148] = 1.0  # and one at the right edge
+    tracker.update(mask, (640, 360))
+    crops = tracker.plan().crops
+    assert len(crops) == 2
+    union = tracker.box
+    for x0, y0, x1, y1 in crops:  # each far smaller than one box around both: the zoom is kept
+        assert (x1 - x0) * (y1 - y0) < 0.2 * (union[2] - union[0]) * (union[3] - union[1])
+    assert sorted(c[0] for c in crops)[0] <= 40 and sorted(c[2] for c in crops)[-1] >= 592
+    mask[30:60, 20:28] = 1.0    # a third person right beside the first: shares the first one's crop
+    tracker.update(mask, (640, 360))
+    assert len(tracker.plan().crops) == 2
+
+
+def test_tracker_keeps_at_most_max_crops_and_still_covers_everybody():
+    tracker = PersonRegionTracker(max_crops=3)
+    mask = np.zeros((90, 160), np.float32)
+    columns = (5, 40, 75, 110, 145)
+    for x in columns:  # five people spread across the frame
+        mask[30:60, x:x + 6] = 1.0
+    tracker.update(mask, (640, 360))
+    crops = tracker.plan().crops
+    assert len(crops) == 3
+    for x in columns:
+        left, right = 4 * x, 4 * (x + 6)
+        assert any(c[0] <= left and c[2] >= right and c[1] <= 120 and c[3] >= 240 for c in crops), x
+
+
+def test_tracker_drops_the_crop_of_a_person_who_left_and_keeps_the_other():
+    tracker = PersonRegionTracker(patience=2)
+    both = np.zeros((90, 160), np.float32)
+    both[30:60, 10:18] = 1.0
+    both[30:60, 140:148] = 1.0
+    tracker.update(both, (640, 360))
+    one = both.copy()
+    one[:, 100:] = 0.0  # the right-hand person walked out
+    counts = []
+    for _ in range(4):
+        tracker.update(one, (640, 360), tracker.plan().crops)
+        counts.append(len(tracker.boxes))
+    assert counts[0] == 2  # one missed frame is not enough (the network may blink)
+    assert counts[-1] == 1 and tracker.boxes[0][2] < 320
 
 
 def test_tracker_box_covers_several_people_and_does_not_jitter():
@@ -116,6 +163,19 @@ def test_refiner_segments_a_zoomed_crop_of_a_small_person():
         mask = refiner.run(segmenter, frame, RefineSettings())
     assert segmenter.calls[-1][0] < 360  # the last network call saw a crop, not the whole frame
     assert iou(mask > 0.5, truth) > 0.9
+
+
+def test_refiner_zooms_on_two_small_people_far_apart_both_at_once():
+    segmenter = BrightSegmenter(lowres=(64, 64))
+    refiner = MaskRefiner()
+    people = [((60, 180), 20), ((580, 180), 20)]
+    frame = disk_frame(640, 360, *people[0])
+    cv2.circle(frame, *people[1], (220, 220, 220), -1)
+    for _ in range(3):
+        mask = refiner.run(segmenter, frame, RefineSettings(temporal=False))
+    assert len(refiner.last_crops) == 2 and all(x1 - x0 < 200 for x0, _, x1, _ in refiner.last_crops)
+    for (center, radius), half in zip(people, (slice(0, 320), slice(320, 640)), strict=True):
+        assert iou(mask[:, half] > 0.5, disk_mask(640, 360, center, radius)[:, half]) > 0.9, center
 
 
 def test_settings_validation_names_the_field():

@@ -1,10 +1,10 @@
-"""MaskRefiner: segment a frame (whole, or a tracked crop of its people) and refine the mask.
+"""MaskRefiner: segment a frame (whole, or tracked crops of its people) and refine the mask.
 
     refiner = MaskRefiner()
     mask = refiner.run(segmenter, frame_bgr, settings, timer)   # [H, W] float32 0..1, from THIS frame
 
 Steps (each switchable in RefineSettings): people tracking -> network at its own resolution on the
-crop (and periodically the whole frame) -> composite on a low-resolution grid -> temporal smoothing on
+crops (and periodically the whole frame) -> composite on a low-resolution grid -> temporal smoothing on
 the grid -> fast guided filter to full resolution -> threshold / softness / invert.
 The segmenter is any object with `segment(frame)`; `segment_lowres(frame)` (the network's own output,
 frame stretched to it corner to corner) is used when present.
@@ -12,6 +12,7 @@ frame stretched to it corner to corner) is used when present.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from silhouette_cam.fps import StageTimer
 from silhouette_cam.refine.guided import ColorGuidedSolver, ColorGuideStats, FastGuidedUpsampler, guided_coefficients
-from silhouette_cam.refine.region import Box, PersonRegionTracker
+from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
 from silhouette_cam.refine.temporal import TemporalSmoother
 from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
 
@@ -124,8 +125,21 @@ def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, 
     return any(float(edge.max()) > 0.5 for edge in edges)
 
 
-def _paste(lowres: np.ndarray, box: Box, scale: float, dst: np.ndarray) -> None:
-    """Resample the network output `lowres` [h, w] covering frame box into grid `dst` (grid = frame * scale)."""
+def _paste_crops(crops: list[tuple[Box, np.ndarray]], scale: float, grid: np.ndarray) -> None:
+    """Paste the crops' network outputs over the grid; where crops overlap, the larger probability."""
+    if len(crops) == 1:
+        _paste(crops[0][1], crops[0][0], scale, grid)
+    elif crops:
+        layer = np.full(grid.shape, -1.0, np.float32)  # -1: no crop here
+        for box, lowres in crops:
+            _paste(lowres, box, scale, layer, combine=np.maximum)
+        np.copyto(grid, layer, where=layer >= 0)
+
+
+def _paste(lowres: np.ndarray, box: Box, scale: float, dst: np.ndarray,
+           combine: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
+    """Resample the network output `lowres` [h, w] covering frame box into grid `dst` (grid = frame * scale):
+    replacing what is there, or combine(old, new)."""
     x0, y0, x1, y1 = box
     h, w = lowres.shape
     gx0, gy0 = int(np.floor(x0 * scale)), int(np.floor(y0 * scale))
@@ -133,25 +147,27 @@ def _paste(lowres: np.ndarray, box: Box, scale: float, dst: np.ndarray) -> None:
     # Network pixel i sits at frame x0 + i * (x1 - x0) / w (corner to corner, as the segmenter stretches).
     matrix = np.array([[scale * (x1 - x0) / w, 0.0, scale * x0 - gx0],
                        [0.0, scale * (y1 - y0) / h, scale * y0 - gy0]])
-    dst[gy0:gy1, gx0:gx1] = cv2.warpAffine(lowres.astype(np.float32, copy=False), matrix, (gx1 - gx0, gy1 - gy0),
-                                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    patch = cv2.warpAffine(lowres.astype(np.float32, copy=False), matrix, (gx1 - gx0, gy1 - gy0),
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    region = dst[gy0:gy1, gx0:gx1]
+    region[...] = patch if combine is None else combine(region, patch)
 
 
 class MaskRefiner:
-    """Per-stream state (temporal history, tracked crop); one per pipeline. Not thread-safe."""
+    """Per-stream state (temporal history, tracked crops); one per pipeline. Not thread-safe."""
 
     def __init__(self) -> None:
         self.tracker = PersonRegionTracker()
         self.smoother = TemporalSmoother()
         self._edges = EdgeRefiner()
         self._guide_solver = ColorGuidedSolver()  # the frame's share of the color guided filter
-        self.last_box: Box | None = None  # the crop used for the last frame (for display / debugging)
+        self.last_crops: tuple[Box, ...] = ()  # the crops used for the last frame (for display / debugging)
 
     def reset(self) -> None:
         """Forget history (new source, seek, settings that change the mask's meaning)."""
         self.tracker.reset()
         self.smoother.reset()
-        self.last_box = None
+        self.last_crops = ()
 
     def run(self, segmenter, frame_bgr: np.ndarray, settings: RefineSettings,
             timer: StageTimer | None = None) -> np.ndarray:
@@ -178,20 +194,18 @@ class MaskRefiner:
 
         frame_box = (0, 0, width, height)
         with stage("segment"):
-            box, full = self.tracker.plan() if settings.track_people else (None, True)
-            whole = segmenter.segment_lowres(frame_bgr) if (full or box is None) else None
-            crop = None
-            if box is not None:
-                x0, y0, x1, y1 = box
-                crop = segmenter.segment_lowres(frame_bgr[y0:y1, x0:x1])  # a view: OpenCV reads ROIs
-                if whole is None and float(crop.max()) < 0.5:
-                    # Nobody in the crop (a jump, dropped frames): look at the whole frame now.
-                    whole, crop, box = segmenter.segment_lowres(frame_bgr), None, None
-                elif whole is None and _reaches_inner_edge(crop, box, (width, height)):
-                    # Someone extends past the crop (fast motion, dropped frames): the whole frame
-                    # fills in what the crop cut off, so this frame's mask is whole too.
-                    whole = segmenter.segment_lowres(frame_bgr)
-        self.last_box = box
+            plan = self.tracker.plan() if settings.track_people else Plan()
+            whole = segmenter.segment_lowres(frame_bgr) if plan.whole else None
+            # Crops are views: OpenCV reads ROIs without a copy.
+            crops = [(box, segmenter.segment_lowres(frame_bgr[box[1]:box[3], box[0]:box[2]])) for box in plan.crops]
+            if whole is None and all(float(crop.max()) < 0.5 for _, crop in crops):
+                # Nobody where they were (a jump, dropped frames): look at the whole frame now.
+                whole, crops = segmenter.segment_lowres(frame_bgr), []
+            elif whole is None and any(_reaches_inner_edge(crop, box, (width, height)) for box, crop in crops):
+                # Someone extends past a crop (fast motion, dropped frames): the whole frame fills in
+                # what the crop cut off, so this frame's mask is whole too.
+                whole = segmenter.segment_lowres(frame_bgr)
+        self.last_crops = tuple(box for box, _ in crops)
         with stage("refine"):
             # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
             # frame is cut to a multiple of the factor (<= factor - 1 pixels, right and bottom) so
@@ -206,10 +220,9 @@ class MaskRefiner:
             grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
             if whole is not None:
                 _paste(whole, frame_box, scale, grid)
-            if crop is not None:
-                _paste(crop, box, scale, grid)
+            _paste_crops(crops, scale, grid)
             if settings.track_people:
-                self.tracker.update(grid, (width, height), box)
+                self.tracker.update(grid, (width, height), self.last_crops)
             if settings.temporal and settings.temporal_strength > 0:
                 self.smoother.static_weight = 1.0 - settings.temporal_strength
                 grid = self.smoother.smooth(grid, gray_grid)

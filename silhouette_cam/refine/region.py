@@ -1,12 +1,16 @@
-"""Track where the people are so the network can look at a zoomed-in crop of them.
+"""Track where the people are so the network can look at zoomed-in crops of them.
 
 The selfie network is trained on head-and-shoulders framing; a full-body or distant person covers
-few of its 256x256 input pixels. The tracker turns the last mask into a crop box around every
-person found (union), with a margin, eased over time so the crop does not jitter, and asks for a
-periodic full-frame pass so people entering the picture are found.
+few of its 256x256 input pixels. The tracker groups the last mask's people into at most `max_crops`
+clusters (people close together share a crop), follows each cluster with a crop box that has a
+margin and is eased over time so it does not jitter, and asks for a periodic full-frame pass so
+people entering the picture are found. Separate crops, not one box around everybody: two people far apart in a wide
+shot would otherwise share a crop nearly as large as the frame, and lose the zoom.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -14,74 +18,123 @@ import numpy as np
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels, x1/y1 exclusive
 
 
-class PersonRegionTracker:
-    """Decides per frame: crop box (or None = whole frame) and whether to also run a full-frame pass.
+@dataclass(frozen=True)
+class Plan:
+    """What to run the network on for one frame."""
 
-    full_every: frames between full-frame passes while a crop is in use.
+    crops: tuple[Box, ...] = ()   # zoomed-in crops around the tracked people
+    whole: bool = True            # also the whole frame (always when nobody is tracked)
+
+
+@dataclass
+class _Track:
+    """One crop following a cluster of people: float box x0, y0, x1, y1 in frame pixels."""
+
+    box: np.ndarray
+    last_target: np.ndarray
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))  # per-frame motion of the box edges
+    misses: int = 0  # consecutive frames its people were not found
+
+
+class PersonRegionTracker:
+    """Decides per frame which crops to segment and whether to also run the whole frame.
+
+    full_every: frames between full-frame passes while crops are in use.
     margin: added on each side, as a fraction of the people's box size (limbs move fast).
-    max_area: crops covering more than this fraction of the frame are not worth it (None is used).
+    max_area: a crop covering more than this fraction of the frame is not worth it: whole frame instead.
     min_component: blobs smaller than this fraction of the largest one are noise, not people.
     ease: fraction of the way a shrinking box moves toward its target per frame (growing is immediate).
+    max_crops: at most this many crops per frame (clusters are merged, nearest first, to fit).
+    patience: frames a crop is kept after its people were last found in it.
     """
 
     def __init__(self, *, full_every: int = 8, margin: float = 0.12, max_area: float = 0.8,
                  min_component: float = 0.15, ease: float = 0.25, min_size: int = 48,
-                 min_aspect: float = 0.75) -> None:
+                 min_aspect: float = 0.75, max_crops: int = 3, patience: int = 2) -> None:
         if full_every < 1:
             raise ValueError(f"full_every must be >= 1, got {full_every}")
+        if max_crops < 1:
+            raise ValueError(f"max_crops must be >= 1, got {max_crops}")
         self.full_every, self.margin, self.max_area = int(full_every), float(margin), float(max_area)
         self.min_component, self.ease, self.min_size = float(min_component), float(ease), int(min_size)
-        self.min_aspect = float(min_aspect)
+        self.min_aspect, self.max_crops, self.patience = float(min_aspect), int(max_crops), int(patience)
         self.reset()
 
     def reset(self) -> None:
-        self._box: np.ndarray | None = None  # float x0, y0, x1, y1
+        self._tracks: list[_Track] = []
         self._since_full = 0
-        self._last_target: np.ndarray | None = None
-        self._velocity = np.zeros(4)  # per-frame motion of the people's box edges, frame pixels
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        """The crops the next frame will use (empty: the whole frame)."""
+        return tuple(tuple(int(round(v)) for v in track.box) for track in self._tracks)
 
     @property
     def box(self) -> Box | None:
-        """The crop the next frame will use (None: the whole frame)."""
-        return None if self._box is None else tuple(int(round(v)) for v in self._box)
+        """The region the next frame's crops cover together (None: the whole frame)."""
+        if not self._tracks:
+            return None
+        boxes = np.array(self.boxes)
+        return (int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max()))
 
-    def plan(self) -> tuple[Box | None, bool]:
-        """-> (crop box for this frame or None, run a full-frame pass this frame too)."""
-        if self._box is None:
-            return None, True
+    def plan(self) -> Plan:
+        """-> what to segment in the next frame."""
+        if not self._tracks:
+            return Plan()
         self._since_full += 1
-        full = self._since_full >= self.full_every
-        if full:
+        whole = self._since_full >= self.full_every
+        if whole:
             self._since_full = 0
-        x0, y0, x1, y1 = (int(round(v)) for v in self._box)
-        return (x0, y0, x1, y1), full
+        return Plan(crops=self.boxes, whole=whole)
 
-    def update(self, mask: np.ndarray, frame_size: tuple[int, int], crop: Box | None = None) -> None:
+    def update(self, mask: np.ndarray, frame_size: tuple[int, int], crops: tuple[Box, ...] = ()) -> None:
         """Feed this frame's mask ([h, w] float32 0..1 on a grid covering the whole frame of
-        frame_size = (width, height)) and the crop it was made with; sets the crop for the next frame."""
-        target = self._people_box(mask, frame_size)
-        if target is None:
-            self._box, self._since_full, self._last_target = None, 0, None
+        frame_size = (width, height)) and the crops it was made with; sets the crops for the next frame."""
+        targets = self._people_boxes(mask, frame_size)
+        if not targets:  # nobody, or somebody filling the frame: the whole frame from now on
+            self._tracks, self._since_full = [], 0
             return
-        if self._last_target is not None:
-            self._velocity = 0.5 * self._velocity + 0.5 * (target - self._last_target)
-        self._last_target = target
-        if crop is not None and self._touches_inner_edge(mask, frame_size, crop):
-            self._since_full = self.full_every  # someone is leaving the crop: look at everything next
+        if any(self._touches_inner_edge(mask, frame_size, crop) for crop in crops):
+            self._since_full = self.full_every  # someone is leaving a crop: look at everything next
+        matched: set[int] = set()
+        for target in targets:
+            overlaps = [(_iou(target, track.box), i) for i, track in enumerate(self._tracks) if i not in matched]
+            best = max(overlaps, default=(0.0, -1))
+            if best[0] > 0:
+                matched.add(best[1])
+                self._follow(self._tracks[best[1]], target, frame_size, frame_size[0] / mask.shape[1])
+            else:
+                self._tracks.append(_Track(box=target, last_target=target))
+                matched.add(len(self._tracks) - 1)
+        for i, track in enumerate(self._tracks):
+            track.misses = 0 if i in matched else track.misses + 1
+        self._tracks = [t for t in self._tracks if t.misses <= self.patience]
+        self._merge_overlapping_tracks()
+
+    def _follow(self, track: _Track, target: np.ndarray, frame_size: tuple[int, int], grid_pixel: float) -> None:
+        """Move a track's box toward its people's new crop box (grid_pixel: a mask pixel's size in frame pixels)."""
+        track.velocity = 0.5 * track.velocity + 0.5 * (target - track.last_target)
+        track.last_target = target
         # Lead a moving person by the box's recent motion (only outward: never cut what is seen now).
-        # A dead zone of 2% of the box keeps mask wobble from breathing the crop.
-        dead = 0.02 * max(target[2] - target[0], target[3] - target[1])
-        moving = np.where(np.abs(self._velocity) > dead, self._velocity, 0.0)
+        # A dead zone of 2% of the box, and more than a mask pixel, keeps mask wobble from breathing the crop.
+        dead = max(0.02 * max(target[2] - target[0], target[3] - target[1]), 1.5 * grid_pixel)
+        moving = np.where(np.abs(track.velocity) > dead, track.velocity, 0.0)
         lead = np.array([min(moving[0], 0), min(moving[1], 0), max(moving[2], 0), max(moving[3], 0)])
         target = self._clip(target + lead, frame_size)
-        if self._box is None:
-            self._box = target
-            return
-        box = self._box
+        box = track.box
         grow = np.array([min(box[0], target[0]), min(box[1], target[1]),
                          max(box[2], target[2]), max(box[3], target[3])])
         # Grow at once (never cut a limb off); shrink slowly (no jitter, no pumping).
-        self._box = grow + self.ease * (target - grow)
+        track.box = grow + self.ease * (target - grow)
+
+    def _merge_overlapping_tracks(self) -> None:
+        """Crops that mostly overlap (people walked together) become one; too many become fewer."""
+        while (pair := _pair_to_merge([t.box for t in self._tracks], [t.box for t in self._tracks],
+                                      self.max_crops)) is not None:
+            keep, drop = self._tracks[pair[0]], self._tracks.pop(pair[1])
+            keep.box = _union(keep.box, drop.box)
+            keep.last_target = _union(keep.last_target, drop.last_target)
+            keep.misses = min(keep.misses, drop.misses)
 
     @staticmethod
     def _clip(box: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
@@ -105,22 +158,38 @@ class PersonRegionTracker:
             edges.append(mask[y1, x0:x1 + 1])
         return any((edge > 0.5).any() for edge in edges)
 
-    def _people_box(self, mask: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray | None:
-        fw, fh = frame_size
+    def _people_boxes(self, mask: np.ndarray, frame_size: tuple[int, int]) -> list[np.ndarray]:
+        """Crop boxes (float, frame pixels) around the people in mask, clustered to at most max_crops;
+        [] when there is nobody or when a crop would cover most of the frame anyway."""
         binary = (mask > 0.5).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         if count <= 1:
-            return None
+            return []
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = stats[1:][areas >= self.min_component * areas.max()]
-        sx, sy = fw / mask.shape[1], fh / mask.shape[0]
-        x0 = keep[:, cv2.CC_STAT_LEFT].min() * sx
-        y0 = keep[:, cv2.CC_STAT_TOP].min() * sy
-        x1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max() * sx
-        y1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max() * sy
+        sx, sy = frame_size[0] / mask.shape[1], frame_size[1] / mask.shape[0]
+        left, top = keep[:, cv2.CC_STAT_LEFT], keep[:, cv2.CC_STAT_TOP]
+        people = [np.array([x * sx, y * sy, (x + w) * sx, (y + h) * sy]) for x, y, w, h in
+                  zip(left, top, keep[:, cv2.CC_STAT_WIDTH], keep[:, cv2.CC_STAT_HEIGHT], strict=True)]
+        # Cluster: people whose crops would mostly overlap share one; then the nearest clusters merge
+        # until max_crops remain.
+        clusters = people
+        while (pair := _pair_to_merge([self._crop_around(c, frame_size) for c in clusters], clusters,
+                                      self.max_crops)) is not None:
+            i, j = pair
+            clusters = [c for k, c in enumerate(clusters) if k not in pair] + [_union(clusters[i], clusters[j])]
+        crops = [self._crop_around(c, frame_size) for c in clusters]
+        if any(_area(c) > self.max_area * frame_size[0] * frame_size[1] for c in crops):
+            return []
+        return crops
+
+    def _crop_around(self, people: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
+        """The crop box for a box of people: margin, then near-square (the network input is square
+        and a stretched person looks unlike its training data; min_aspect bounds how far from square
+        the crop may be), inside the frame."""
+        fw, fh = frame_size
+        x0, y0, x1, y1 = people
         w, h = x1 - x0, y1 - y0
-        # Margin, then near-square: the network input is square and a stretched person looks unlike
-        # its training data; min_aspect bounds how far from square the crop may be.
         bw = max(w * (1 + 2 * self.margin), self.min_size)
         bh = max(h * (1 + 2 * self.margin), self.min_size)
         bw, bh = max(bw, self.min_aspect * bh), max(bh, self.min_aspect * bw)
@@ -128,6 +197,41 @@ class PersonRegionTracker:
         bw, bh = min(bw, fw), min(bh, fh)
         x0 = float(np.clip(cx - bw / 2, 0, fw - bw))
         y0 = float(np.clip(cy - bh / 2, 0, fh - bh))
-        if bw * bh > self.max_area * fw * fh:
-            return None
         return np.array([x0, y0, x0 + bw, y0 + bh])
+
+
+def _pair_to_merge(crops: list[np.ndarray], contents: list[np.ndarray], max_count: int) -> tuple[int, int] | None:
+    """Which two of these crops (i < j) to merge next: the pair overlapping most when it overlaps by
+    more than half of the smaller crop, else, while there are more than max_count, the pair whose
+    contents' union is smallest (the nearest). None: leave them as they are."""
+    if len(crops) < 2:
+        return None
+    pairs = [(i, j) for i in range(len(crops)) for j in range(i + 1, len(crops))]
+    most = max(pairs, key=lambda p: _overlap_of_smaller(crops[p[0]], crops[p[1]]))
+    if _overlap_of_smaller(crops[most[0]], crops[most[1]]) > 0.5:
+        return most
+    if len(crops) > max_count:
+        return min(pairs, key=lambda p: _area(_union(contents[p[0]], contents[p[1]])))
+    return None
+
+
+def _area(box: np.ndarray) -> float:
+    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])])
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> float:
+    return _area(np.array([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])]))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = _intersection(a, b)
+    return inter / max(_area(a) + _area(b) - inter, 1e-9)
+
+
+def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over the smaller box's area (1: one box inside the other)."""
+    return _intersection(a, b) / max(min(_area(a), _area(b)), 1e-9)
