@@ -4,8 +4,8 @@ The selfie network is trained on head-and-shoulders framing; a full-body or dist
 few of its 256x256 input pixels. The tracker groups the last mask's people into at most `max_crops`
 clusters (people close together share a crop), follows each cluster with a crop box that has a
 margin and is eased over time so it does not jitter, and asks for a periodic full-frame pass so
-people entering the picture are found. Separate crops, not one box around everybody: two people far apart in a wide
-shot would otherwise share a crop nearly as large as the frame, and lose the zoom.
+people entering the picture are found. Separate crops, not one box around everybody: two people far
+apart in a wide shot would otherwise share a crop nearly as large as the frame, and lose the zoom.
 """
 
 from __future__ import annotations
