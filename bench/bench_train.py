@@ -7,10 +7,11 @@
 
 throughput: images/s of full training steps (forward, loss, backward, AdamW) at 256x256, median and
 p90 over --steps timed steps after 3 warm-up steps, per model. The bars print a table of their
-numbers; portraits holds back a seeded 20% test split that training never sees (the kept epoch is
-chosen on a separate validation split) and scores the shipped and the fine-tuned model on it with the
-app's PersonSegmenter at the images' own resolution. Shared data is read from
-$SILHOUETTE_CAM_DATA or ../shared/data beside the checkout; nothing is copied into the repository.
+numbers; portraits holds back a seeded 20% test split that training never sees (a separate validation
+split picks the kept epoch with --keep best; train's defaults otherwise, 20 epochs, last epoch kept)
+and scores the shipped and the fine-tuned model on it with the app's PersonSegmenter at the images'
+own resolution. Shared data is read from $SILHOUETTE_CAM_DATA or ../shared/data beside the checkout;
+nothing is copied into the repository.
 """
 
 from __future__ import annotations
@@ -147,12 +148,13 @@ def portraits(args: argparse.Namespace) -> None:
             model="selfie-general",
             val_fraction=1 / 6,
             seed=args.seed,
-            epochs=args.epochs or 10,
+            epochs=args.epochs or TrainConfig.epochs,  # train's default: what `silhouette-cam train` runs
             lr=args.lr,
             **run_options(args),
             dice_weight=args.dice,  # None: the fine-tuning default (plain cross-entropy + 1 x Dice)
             augment=not args.no_augment,
             freeze_encoder=args.freeze_encoder,
+            keep=args.keep,  # None: train's default (the last epoch when fine-tuning)
             best_by=args.best_by,
         )
         before = score_folder(PersonSegmenter(model="general", device="cpu"), test_dir / "images", test_dir / "masks")
@@ -166,7 +168,7 @@ def portraits(args: argparse.Namespace) -> None:
         [
             ("shipped: mean IoU / boundary F", f"{before.mean_iou:.4f} / {before.boundary_f:.4f}"),
             ("fine-tuned: mean IoU / boundary F", f"{after.mean_iou:.4f} / {after.boundary_f:.4f}"),
-            ("best epoch / epochs run", f"{result.best_epoch} / {len(result.history) - 1}"),
+            (f"kept epoch ({config.keep}) / epochs run", f"{result.best_epoch} / {len(result.history) - 1}"),
             ("loss temperature", f"{result.facts.extra['training']['loss_temperature']:.1f}" if result.facts else "-"),
             ("training wall minutes", f"{minutes:.1f}"),
             ("weights", str(out)),
@@ -189,7 +191,9 @@ def main() -> None:
     parser.add_argument("--freeze-encoder", action="store_true", help="portraits: train the decoder only")
     parser.add_argument("--seed", type=int, default=0, help="portraits: split and training seed")
     parser.add_argument("--dice", type=float, help="portraits: soft Dice loss weight (default: train's, 1)")
-    parser.add_argument("--best-by", choices=("miou", "boundary_f"), default="miou", help="portraits: kept epoch")
+    parser.add_argument("--keep", choices=("best", "last"), help="portraits: kept epoch (default: train's, last)")
+    parser.add_argument("--best-by", choices=("miou", "boundary_f"), default="miou",
+                        help="portraits: the score that picks the epoch with --keep best")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     {"throughput": throughput, "shapes": shapes, "portraits": portraits, "multiperson": multiperson}[args.what](args)

@@ -28,7 +28,7 @@ def test_train_snet_writes_weights_the_app_can_load(shapes, tmp_path, capsys):
     code = main(snet_train_argv(shapes, out, "--size", "64", "--epochs", "1", "--batch-size", "4",
                                 "--class-weights", "1,2,2", "--no-flip"))
     assert code == 0
-    assert "best validation mean IoU" in capsys.readouterr().out
+    assert "kept epoch" in capsys.readouterr().out
     _, facts = build_model(weights=out)
     assert facts.classes == ("background", "disc", "square")
     assert facts.extra["training"]["class_weights"] == [1.0, 2.0, 2.0]
@@ -49,6 +49,7 @@ def test_temperature_option_reaches_the_loss(shapes, tmp_path):
         (["--out", "x.pt"], "--out must end in .safetensors"),
         (["--size", "100"], "multiples of 32"),
         (["--temperature", "0"], "--temperature must be a number > 0 or auto"),
+        (["--keep", "first"], "invalid choice: 'first'"),
         (["--class-weights", "1,2"], "needs 3 non-negative numbers"),
         (["--classes", "5"], "--classes 5 disagrees"),
         (["--model", "selfie-general"], "use --model snet"),
@@ -56,7 +57,7 @@ def test_temperature_option_reaches_the_loss(shapes, tmp_path):
 )
 def test_bad_arguments_are_one_line_errors(shapes, tmp_path, capsys, extra, message):
     argv = snet_train_argv(shapes, tmp_path / "y.safetensors", *extra)
-    if extra[0] in ("--size", "--temperature"):  # argparse rejects them while parsing
+    if extra[0] in ("--size", "--temperature", "--keep"):  # argparse rejects them while parsing
         with pytest.raises(SystemExit, match="2"):
             main(argv)
     else:
@@ -68,12 +69,16 @@ def test_bad_arguments_are_one_line_errors(shapes, tmp_path, capsys, extra, mess
 @pytest.mark.parametrize(
     ("model", "extra", "expected"),
     [
-        ("snet", [], ("median", True, 0.0)),  # from scratch: the weighted loss
-        ("selfie-general", [], ("none", False, 1.0)),  # fine-tuning: plain cross-entropy + Dice (measured)
-        ("selfie-general", ["--class-weights", "median", "--border-weights", "--dice", "0"], ("median", True, 0.0)),
+        ("snet", [], ("median", True, 0.0, "best", 5e-3)),  # from scratch: the weighted loss, best epoch
+        # fine-tuning: plain cross-entropy + Dice, a small step, the last epoch (measured, docs/training.md)
+        ("selfie-general", [], ("none", False, 1.0, "last", 5e-5)),
+        ("selfie-general",
+         ["--class-weights", "median", "--border-weights", "--dice", "0", "--keep", "best", "--lr", "3e-4"],
+         ("median", True, 0.0, "best", 3e-4)),
+        ("snet", ["--keep", "last"], ("median", True, 0.0, "last", 5e-3)),
     ],
 )
-def test_loss_defaults_follow_the_model_and_options_override_them(tmp_path, model, extra, expected):
+def test_defaults_follow_the_model_and_options_override_them(tmp_path, model, extra, expected):
     from silhouette_cam.cli.train import add_arguments, config_from_args
 
     parser = argparse.ArgumentParser()
@@ -83,4 +88,5 @@ def test_loss_defaults_follow_the_model_and_options_override_them(tmp_path, mode
     args = parser.parse_args(["--images", str(images), "--masks", str(masks), "--model", model,
                               "--out", str(tmp_path / "m.safetensors"), *extra])
     config = config_from_args(args)
-    assert (config.class_weights, config.border_weights, config.dice_weight) == expected
+    chosen = (config.class_weights, config.border_weights, config.dice_weight, config.keep, config.learning_rate)
+    assert chosen == expected

@@ -13,6 +13,7 @@ from torchvision import tv_tensors
 
 from silhouette_cam.inference import CpuRunner
 from silhouette_cam.model import build_model, shipped_weights_path
+from silhouette_cam.training.config import DEFAULT_AFFINE, AffineRanges, TrainConfig
 from silhouette_cam.training.dataset import (
     LabelSpec,
     SegmentationFolder,
@@ -137,12 +138,13 @@ def erode(region: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.max_pool2d(outside, 5, stride=1, padding=2)[0, 0] == 0
 
 
-def test_train_transform_moves_image_and_mask_together(rng):
+@pytest.mark.parametrize("affine", [None, DEFAULT_AFFINE["selfie"]], ids=["default", "fine-tuning"])
+def test_train_transform_moves_image_and_mask_together(rng, affine):
     torch.manual_seed(0)
     mask = np.zeros((64, 64), np.uint8)
     mask[10:40, 8:30] = 1
     image = torch.from_numpy(np.stack([mask * 180 + 40] * 3))
-    transform = train_transform((48, 48), ignore_index=255)
+    transform = train_transform((48, 48), ignore_index=255, affine=affine)
     for _ in range(10):
         out_image, out_mask = transform(tv_tensors.Image(image), tv_tensors.Mask(torch.from_numpy(mask)))
         grey = out_image.mean(0)
@@ -151,6 +153,32 @@ def test_train_transform_moves_image_and_mask_together(rng):
         assert set(out_mask.unique().tolist()) <= {0, 1, 255}  # nearest: no blended labels
         assert grey[fg].min() > grey[bg].max()  # labels stay on their pixels
         assert grey[fg].mean() > grey[bg].mean() + 0.2
+
+
+def test_affine_ranges_bound_the_zoom_and_uncovered_pixels_are_ignored():
+    torch.manual_seed(0)
+    image = torch.full((3, 64, 64), 200, dtype=torch.uint8)
+    mask = tv_tensors.Mask(torch.ones(64, 64, dtype=torch.uint8))
+    for zoom in (0.5, 0.75):
+        still = AffineRanges(degrees=0, translate=0, scale=(zoom, zoom))
+        transform = train_transform((64, 64), ignore_index=255, flip=False, affine=still)
+        out_image, out_mask = transform(tv_tensors.Image(image), mask)
+        covered = out_mask != 255  # the shrunken frame; the rest was outside the image
+        assert set(out_mask.unique().tolist()) == {1, 255}
+        assert abs(int(covered.sum()) - (64 * zoom) ** 2) <= 4 * 64 * zoom  # one-pixel rim of rounding
+        assert out_image[:, ~covered].max() < 0.05  # filled with black (colour jitter may lift it a hair)
+
+
+def test_fine_tuning_augments_wider_than_snet_and_ranges_are_checked(tmp_path):
+    options = {"images": tmp_path, "masks": tmp_path, "out": tmp_path / "x.safetensors"}
+    assert TrainConfig(**options, model="snet").affine == AffineRanges()  # S-Net: unchanged
+    wide = TrainConfig(**options, model="selfie-general").affine
+    assert (wide.degrees, wide.translate, wide.scale) == (20.0, 0.1, (0.6, 1.4))
+    assert TrainConfig(**options, affine=AffineRanges(degrees=5)).affine.degrees == 5
+    with pytest.raises(ValueError, match=r"affine scale must be \(low, high\) with 0 < low <= high, got \(1.2, 0.8\)"):
+        AffineRanges(scale=(1.2, 0.8))
+    with pytest.raises(ValueError, match="affine translate must be in \\[0, 1\\], got 2"):
+        AffineRanges(translate=2)
 
 
 def test_eval_transform_only_resizes():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from silhouette_cam.model import build_model
+from silhouette_cam.model import build_model, load_weights
 from silhouette_cam.training.config import TrainConfig
 from silhouette_cam.training.trainer import fit
 from tests.make_shapes_dataset import make_shapes_dataset
@@ -84,11 +84,49 @@ def test_selfie_fine_tune_smoke(tmp_path):
     module, facts = build_model(weights=tmp_path / "f.safetensors")
     assert facts.architecture == "selfie" and facts.classes == ("background", "person")
     assert (facts.input_height, facts.input_width) == (256, 256) and facts.source_sha256
-    # epoch 0 scores the starting weights, so fine-tuning never returns something worse than its start
+    # epoch 0 scores the starting weights; by default fine-tuning keeps the last epoch regardless
     assert [h["epoch"] for h in result.history] == [0, 1] and np.isfinite(result.history[1]["loss"])
-    assert result.best_miou == max(h["val_miou"] for h in result.history)
+    assert result.best_epoch == 1 and facts.extra["training"]["kept"] == "last"
+    assert_weights_are_the_trained_state(tmp_path / "f.safetensors")
     # the loss temperature was fitted to the starting weights (their logits are far from calibrated)
     assert facts.extra["training"]["loss_temperature"] > 1.0
+
+
+def assert_weights_are_the_trained_state(out) -> None:
+    """The weights written to `out` are the model of the state saved after the last epoch."""
+    state = torch.load(out.with_suffix(".train.pt"), weights_only=True)["model"]
+    written = load_weights(out)[0]
+    assert written.keys() == state.keys()
+    for name in state:
+        torch.testing.assert_close(written[name], state[name], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_keep_chooses_the_best_or_the_last_epoch(shapes, tmp_path, keep):
+    out = tmp_path / f"{keep}.safetensors"
+    # lr 0.5 on S-Net: validation mIoU jumps around, so the best and the last epoch differ
+    result = fit(snet_config(shapes, out, epochs=4, lr=0.5, keep=keep))
+    scores = [h["val_miou"] for h in result.history]
+    facts = load_weights(out)[1]
+    assert facts.extra["training"]["kept"] == keep
+    if keep == "last":
+        assert result.best_epoch == 4 and result.best_miou == scores[-1]
+        assert_weights_are_the_trained_state(out)
+    else:
+        assert result.best_miou == max(scores) and result.best_epoch == 1 + scores.index(max(scores))
+        assert result.best_epoch < 4  # so this run tells the two modes apart
+    assert facts.extra["training"]["epoch"] == result.best_epoch
+
+
+def test_fine_tuning_with_keep_best_counts_the_starting_weights(tmp_path):
+    data = make_shapes_dataset(tmp_path / "binary", count=5, size=64, num_classes=2, seed=2)
+    config = TrainConfig(images=data / "images", masks=data / "masks", out=tmp_path / "k.safetensors",
+                         model="selfie-general", epochs=2, batch_size=4, keep="best", progress=False)
+    result = fit(config)
+    scores = [h["val_miou"] for h in result.history]  # epoch 0 = the shipped weights
+    assert [h["epoch"] for h in result.history] == [0, 1, 2]
+    assert result.best_miou == max(scores) and result.best_epoch == scores.index(max(scores))
+    assert load_weights(tmp_path / "k.safetensors")[1].extra["training"]["epoch"] == result.best_epoch
 
 
 def test_selfie_refuses_multi_class_masks(shapes, tmp_path):
@@ -118,3 +156,8 @@ def test_training_runs_on_cuda_and_the_weights_load_on_the_cpu(shapes, tmp_path)
     assert all(np.isfinite(h["loss"]) for h in result.history)
     module, _ = build_model(weights=tmp_path / "g.safetensors")
     assert next(module.parameters()).device.type == "cpu"
+
+
+def test_keep_must_be_best_or_last(shapes, tmp_path):
+    with pytest.raises(ValueError, match="keep must be 'best' or 'last', got 'first'"):
+        snet_config(shapes, tmp_path / "x.safetensors", keep="first")

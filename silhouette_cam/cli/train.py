@@ -1,8 +1,9 @@
 """`silhouette-cam train --images DIR --masks DIR [--model ...] [--classes N] [--epochs N] [--out FILE]`.
 
 Fine-tunes a shipped selfie network or trains an S-Net from scratch (see docs/training.md). Writes the
-best weights (by validation mean IoU) to --out, usable as `--weights` everywhere, and a resumable
-state beside them (NAME.train.pt, continue with --resume).
+kept weights (the last epoch when fine-tuning, the best by validation mean IoU for S-Net) to --out,
+usable as `--weights` everywhere, and a resumable state beside them (NAME.train.pt, continue with
+--resume).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from silhouette_cam.training.config import MODEL_CHOICES, TrainConfig, parse_size
+from silhouette_cam.training.config import KEEP_CHOICES, MODEL_CHOICES, TrainConfig, parse_size
 
 
 def size_argument(text: str) -> tuple[int, int]:
@@ -111,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--epochs", type=int, default=20)
     run_group.add_argument("--batch-size", type=int, default=8)
-    run_group.add_argument("--lr", type=float, help="peak learning rate (default 3e-4 fine-tuning, 5e-3 S-Net)")
+    run_group.add_argument("--lr", type=float, help="peak learning rate (default 5e-5 fine-tuning, 5e-3 S-Net)")
     run_group.add_argument("--seed", type=int, default=0)
     run_group.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     run_group.add_argument("--workers", type=int, default=0, help="data loader processes")
@@ -122,13 +123,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("weights/custom.safetensors"),
         metavar="FILE",
-        help="where to write the best weights (.safetensors)",
+        help="where to write the kept weights (.safetensors; see --keep)",
+    )
+    run_group.add_argument(
+        "--keep",
+        choices=KEEP_CHOICES,
+        help="which epoch's weights go to --out: the best by --best-by on the validation split, or the "
+        "last (end of the schedule) (default: last when fine-tuning, best for snet)",
     )
     run_group.add_argument(
         "--best-by",
         choices=("miou", "boundary_f"),
         default="miou",
-        help="validation score that picks the epoch written to --out",
+        help="validation score that picks the epoch written to --out with --keep best",
     )
     run_group.add_argument("--resume", action="store_true", help="continue from the state saved beside --out")
     run_group.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -168,6 +175,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         threads=args.threads,
         time_limit_min=args.time_limit,
         resume=args.resume,
+        keep=args.keep,
         best_by=args.best_by,
         progress=not args.quiet,
     )
@@ -179,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     result = fit(config)
     print(
-        f"best validation mean IoU {result.best_miou:.4f} at epoch {result.best_epoch}; "
+        f"kept epoch {result.best_epoch} ({config.keep}), validation mean IoU {result.best_miou:.4f}; "
         f"weights written to {result.out} (resume state {config.state_path})"
     )
     return 0

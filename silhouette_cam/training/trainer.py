@@ -1,5 +1,5 @@
 """`fit(config)`: one training run from folders to a weights file — split, balance, train, validate, keep
-the best, resume. Deterministic for a seed on CPU (every epoch reseeds shuffling and augmentation from
+the best or the last epoch, resume. Deterministic for a seed on CPU (every epoch reseeds shuffling and augmentation from
 (seed, epoch), so a resumed run continues exactly as an uninterrupted one)."""
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ CALIBRATION_IMAGES = 256  # training images the loss temperature is fitted on (2
 
 @dataclasses.dataclass
 class TrainResult:
-    """history: one dict per epoch (epoch, loss, val_miou, val_boundary_f, seconds)."""
+    """The run's outcome: `best_epoch` is the epoch written to `out` (the best by validation score, or the
+    last one with `keep="last"`) and `best_miou` its validation mean IoU; history: one dict per epoch
+    (epoch, loss, val_miou, val_boundary_f, seconds)."""
 
     out: Path
     facts: WeightFacts | None
@@ -46,7 +48,8 @@ class TrainResult:
 
 
 def fit(config: TrainConfig) -> TrainResult:
-    """Train as `config` says; writes the best weights to `config.out` and the state to `config.state_path`."""
+    """Train as `config` says; writes the kept weights (`config.keep`) to `config.out` and the state to
+    `config.state_path`."""
     device = pick_device(config.device)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
@@ -81,7 +84,9 @@ def fit(config: TrainConfig) -> TrainResult:
     train_set = SegmentationFolder(
         train_pairs,
         spec,
-        train_transform(size, ignore_index=spec.ignore_index, flip=config.flip, augment=config.augment),
+        train_transform(
+            size, ignore_index=spec.ignore_index, flip=config.flip, augment=config.augment, affine=config.affine
+        ),
         border,
         size=size,
     )
@@ -148,10 +153,12 @@ def fit(config: TrainConfig) -> TrainResult:
     started = time.monotonic()
     facts = None
 
-    def keep_if_best(epoch: int, result) -> None:
+    def keep_if_chosen(epoch: int, result) -> None:
+        """Write this epoch's weights to --out if `config.keep` chooses them: always for "last", else when
+        the `best_by` validation score beats every earlier epoch."""
         nonlocal best_score, best_miou, best_epoch, facts
         score = result.mean_iou if config.best_by == "miou" else result.boundary_f
-        if score <= best_score:
+        if config.keep == "best" and score <= best_score:
             return
         best_score, best_miou, best_epoch = score, result.mean_iou, epoch
         facts = checkpoint.trained_facts(
@@ -165,6 +172,7 @@ def fit(config: TrainConfig) -> TrainResult:
             training={
                 **training_info,
                 "epoch": epoch,
+                "kept": config.keep,
                 "val_miou": round(best_miou, 5),
                 "val_boundary_f": round(result.boundary_f, 5),
             },
@@ -172,7 +180,8 @@ def fit(config: TrainConfig) -> TrainResult:
         facts = save_weights(config.out, model.state_dict(), facts)
 
     if base_facts is not None and start_epoch == 0:
-        # Fine-tuning: score the starting weights first, so the result is never worse than the start.
+        # Fine-tuning: score the starting weights first (with --keep best, the result is then never
+        # worse than the start on the validation split).
         result = evaluate(model, val_loader, spec.num_classes, device, ignore_index=spec.ignore_index)
         history.append(
             {
@@ -185,7 +194,7 @@ def fit(config: TrainConfig) -> TrainResult:
         )
         if config.progress:
             tqdm.write(f"starting weights: val mIoU {result.mean_iou:.4f}, boundary F {result.boundary_f:.4f}")
-        keep_if_best(0, result)
+        keep_if_chosen(0, result)
     for epoch in range(start_epoch, config.epochs):
         epoch_started = time.monotonic()
         torch.manual_seed(config.seed * 100_003 + epoch)  # augmentation draws of this epoch
@@ -222,7 +231,7 @@ def fit(config: TrainConfig) -> TrainResult:
             "seconds": time.monotonic() - epoch_started,
         }
         history.append(record)
-        keep_if_best(epoch + 1, result)
+        keep_if_chosen(epoch + 1, result)
         checkpoint.save_state(
             config.state_path,
             {

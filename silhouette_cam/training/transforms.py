@@ -15,6 +15,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from silhouette_cam.training.config import AffineRanges
+
 
 def _check_size(size: tuple[int, int]) -> tuple[int, int]:
     if len(size) != 2 or not all(isinstance(s, int) and s >= 8 for s in size):
@@ -23,16 +25,23 @@ def _check_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def train_transform(
-    size: tuple[int, int], *, ignore_index: int = 255, flip: bool = True, augment: bool = True
+    size: tuple[int, int],
+    *,
+    ignore_index: int = 255,
+    flip: bool = True,
+    augment: bool = True,
+    affine: AffineRanges | None = None,
 ) -> v2.Compose:
-    """Resize to `size` (h, w), then (when `augment`) random affine, flip and colour jitter."""
+    """Resize to `size` (h, w), then (when `augment`) random affine within `affine` (default
+    `AffineRanges()`: ±10°, ±5 %, 0.85-1.15x), flip and colour jitter."""
     steps: list = [v2.Resize(_check_size(size), antialias=True)]
     if augment:
+        affine = affine or AffineRanges()
         steps.append(
             v2.RandomAffine(
-                degrees=10,
-                translate=(0.05, 0.05),
-                scale=(0.85, 1.15),
+                degrees=affine.degrees,
+                translate=(affine.translate, affine.translate),
+                scale=affine.scale,
                 # bilinear for the image (v2's default is nearest: jagged edges the app never shows);
                 # masks always go nearest in v2
                 interpolation=v2.InterpolationMode.BILINEAR,
