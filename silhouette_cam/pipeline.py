@@ -125,10 +125,7 @@ class FramePipeline:
     def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Analysis:
         """Segment and refine one frame: frame [H, W, 3] uint8 BGR -> Analysis (mask from this frame)."""
         check_frame(frame_bgr)
-        return self._analyze(frame_bgr, self.settings, timestamp_s, capture_ms)
-
-    def _analyze(self, frame_bgr: np.ndarray, settings: PipelineSettings, timestamp_s: float,
-                 capture_ms: float) -> Analysis:
+        settings = self.settings
         self.timer.add("capture", capture_ms)
         timings = {"capture": capture_ms}
         class_map = None
