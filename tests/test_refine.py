@@ -129,7 +129,7 @@ def test_tracker_drops_the_crop_of_a_person_who_left_and_keeps_the_other():
     one[:, 100:] = 0.0  # the right-hand person walked out
     counts = []
     for _ in range(4):
-        tracker.update(one, (640, 360), tracker.plan().crops)
+        tracker.update(one, (640, 360))
         counts.append(len(tracker.boxes))
     assert counts[0] == 2  # one missed frame is not enough (the network may blink)
     assert counts[-1] == 1 and tracker.boxes[0][2] < 320

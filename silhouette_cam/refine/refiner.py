@@ -222,7 +222,7 @@ class MaskRefiner:
                 _paste(whole, frame_box, scale, grid)
             _paste_crops(crops, scale, grid)
             if settings.track_people:
-                self.tracker.update(grid, (width, height), self.last_crops)
+                self.tracker.update(grid, (width, height))
             if settings.temporal and settings.temporal_strength > 0:
                 self.smoother.static_weight = 1.0 - settings.temporal_strength
                 grid = self.smoother.smooth(grid, gray_grid)

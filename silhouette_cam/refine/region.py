@@ -87,15 +87,15 @@ class PersonRegionTracker:
             self._since_full = 0
         return Plan(crops=self.boxes, whole=whole)
 
-    def update(self, mask: np.ndarray, frame_size: tuple[int, int], crops: tuple[Box, ...] = ()) -> None:
+    def update(self, mask: np.ndarray, frame_size: tuple[int, int]) -> None:
         """Feed this frame's mask ([h, w] float32 0..1 on a grid covering the whole frame of
-        frame_size = (width, height)) and the crops it was made with; sets the crops for the next frame."""
+        frame_size = (width, height)); sets the crops for the next frame. (Someone reaching past a crop
+        needs no extra pass here: the refiner segments the whole frame in that very frame, and the
+        crop grows to them at once.)"""
         targets = self._people_boxes(mask, frame_size)
         if not targets:  # nobody, or somebody filling the frame: the whole frame from now on
             self._tracks, self._since_full = [], 0
             return
-        if any(self._touches_inner_edge(mask, frame_size, crop) for crop in crops):
-            self._since_full = self.full_every  # someone is leaving a crop: look at everything next
         matched: set[int] = set()
         for target in targets:
             overlaps = [(_iou(target, track.box), i) for i, track in enumerate(self._tracks) if i not in matched]
@@ -140,23 +140,6 @@ class PersonRegionTracker:
     def _clip(box: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
         fw, fh = frame_size
         return np.array([max(0.0, box[0]), max(0.0, box[1]), min(float(fw), box[2]), min(float(fh), box[3])])
-
-    @staticmethod
-    def _touches_inner_edge(mask: np.ndarray, frame_size: tuple[int, int], crop: Box) -> bool:
-        """True when the mask reaches a crop edge that is not also the frame's edge."""
-        sx, sy = mask.shape[1] / frame_size[0], mask.shape[0] / frame_size[1]
-        x0, y0 = int(crop[0] * sx), int(crop[1] * sy)
-        x1, y1 = min(int(np.ceil(crop[2] * sx)), mask.shape[1]) - 1, min(int(np.ceil(crop[3] * sy)), mask.shape[0]) - 1
-        edges = []
-        if x0 > 0:
-            edges.append(mask[y0:y1 + 1, x0])
-        if y0 > 0:
-            edges.append(mask[y0, x0:x1 + 1])
-        if x1 < mask.shape[1] - 1:
-            edges.append(mask[y0:y1 + 1, x1])
-        if y1 < mask.shape[0] - 1:
-            edges.append(mask[y1, x0:x1 + 1])
-        return any((edge > 0.5).any() for edge in edges)
 
     def _people_boxes(self, mask: np.ndarray, frame_size: tuple[int, int]) -> list[np.ndarray]:
         """Crop boxes (float, frame pixels) around the people in mask, clustered to at most max_crops;
