@@ -129,7 +129,7 @@ class PersonRegionTracker:
 
     def _merge_overlapping_tracks(self) -> None:
         """Crops that mostly overlap (people walked together) become one; too many become fewer."""
-        while (pair := _pair_to_merge([t.box for t in self._tracks], [t.box for t in self._tracks],
+        while (pair := _pair_to_merge(boxes := np.array([t.box for t in self._tracks]), boxes,
                                       self.max_crops)) is not None:
             keep, drop = self._tracks[pair[0]], self._tracks.pop(pair[1])
             keep.box = _union(keep.box, drop.box)
@@ -151,70 +151,75 @@ class PersonRegionTracker:
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = stats[1:][areas >= self.min_component * areas.max()]
         sx, sy = frame_size[0] / mask.shape[1], frame_size[1] / mask.shape[0]
-        left, top = keep[:, cv2.CC_STAT_LEFT], keep[:, cv2.CC_STAT_TOP]
-        people = [np.array([x * sx, y * sy, (x + w) * sx, (y + h) * sy]) for x, y, w, h in
-                  zip(left, top, keep[:, cv2.CC_STAT_WIDTH], keep[:, cv2.CC_STAT_HEIGHT], strict=True)]
+        x, y = keep[:, cv2.CC_STAT_LEFT] * sx, keep[:, cv2.CC_STAT_TOP] * sy
+        people = np.stack([x, y, x + keep[:, cv2.CC_STAT_WIDTH] * sx, y + keep[:, cv2.CC_STAT_HEIGHT] * sy], axis=1)
         # Cluster: people whose crops would mostly overlap share one; then the nearest clusters merge
         # until max_crops remain.
         clusters = people
-        while (pair := _pair_to_merge([self._crop_around(c, frame_size) for c in clusters], clusters,
-                                      self.max_crops)) is not None:
-            i, j = pair
-            clusters = [c for k, c in enumerate(clusters) if k not in pair] + [_union(clusters[i], clusters[j])]
-        crops = [self._crop_around(c, frame_size) for c in clusters]
-        if any(_area(c) > self.max_area * frame_size[0] * frame_size[1] for c in crops):
+        while (pair := _pair_to_merge(self._crops_around(clusters, frame_size), clusters, self.max_crops)) is not None:
+            merged = _union(clusters[pair[0]], clusters[pair[1]])
+            clusters = np.vstack([np.delete(clusters, pair, axis=0), merged])
+        crops = self._crops_around(clusters, frame_size)
+        if (_areas(crops) > self.max_area * frame_size[0] * frame_size[1]).any():
             return []
-        return crops
+        return list(crops)
 
-    def _crop_around(self, people: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
-        """The crop box for a box of people: margin, then near-square (the network input is square
-        and a stretched person looks unlike its training data; min_aspect bounds how far from square
-        the crop may be), inside the frame."""
+    def _crops_around(self, people: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
+        """The crop boxes [n, 4] for boxes of people [n, 4]: margin, then near-square (the network input
+        is square and a stretched person looks unlike its training data; min_aspect bounds how far from
+        square the crop may be), inside the frame."""
         fw, fh = frame_size
-        x0, y0, x1, y1 = people
-        w, h = x1 - x0, y1 - y0
-        bw = max(w * (1 + 2 * self.margin), self.min_size)
-        bh = max(h * (1 + 2 * self.margin), self.min_size)
-        bw, bh = max(bw, self.min_aspect * bh), max(bh, self.min_aspect * bw)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        bw, bh = min(bw, fw), min(bh, fh)
-        x0 = float(np.clip(cx - bw / 2, 0, fw - bw))
-        y0 = float(np.clip(cy - bh / 2, 0, fh - bh))
-        return np.array([x0, y0, x0 + bw, y0 + bh])
+        x0, y0, x1, y1 = people.T
+        bw = np.maximum((x1 - x0) * (1 + 2 * self.margin), self.min_size)
+        bh = np.maximum((y1 - y0) * (1 + 2 * self.margin), self.min_size)
+        bw, bh = np.maximum(bw, self.min_aspect * bh), np.maximum(bh, self.min_aspect * bw)
+        bw, bh = np.minimum(bw, fw), np.minimum(bh, fh)
+        left = np.clip((x0 + x1) / 2 - bw / 2, 0, fw - bw)
+        top = np.clip((y0 + y1) / 2 - bh / 2, 0, fh - bh)
+        return np.stack([left, top, left + bw, top + bh], axis=1)
 
 
-def _pair_to_merge(crops: list[np.ndarray], contents: list[np.ndarray], max_count: int) -> tuple[int, int] | None:
-    """Which two of these crops (i < j) to merge next: the pair overlapping most when it overlaps by
-    more than half of the smaller crop, else, while there are more than max_count, the pair whose
-    contents' union is smallest (the nearest). None: leave them as they are."""
-    if len(crops) < 2:
+def _pair_to_merge(crops: np.ndarray, contents: np.ndarray, max_count: int) -> tuple[int, int] | None:
+    """Which two of these crops [n, 4] (i < j) to merge next: the pair overlapping most when it
+    overlaps by more than half of the smaller crop, else, while there are more than max_count, the
+    pair whose contents' [n, 4] union is smallest (the nearest). None: leave them as they are.
+    Pairwise matrices, not a loop over pairs: a crowd gives dozens of blobs on the analysis thread."""
+    n = len(crops)
+    if n < 2:
         return None
-    pairs = [(i, j) for i in range(len(crops)) for j in range(i + 1, len(crops))]
-    most = max(pairs, key=lambda p: _overlap_of_smaller(crops[p[0]], crops[p[1]]))
-    if _overlap_of_smaller(crops[most[0]], crops[most[1]]) > 0.5:
-        return most
-    if len(crops) > max_count:
-        return min(pairs, key=lambda p: _area(_union(contents[p[0]], contents[p[1]])))
+    upper = np.triu(np.ones((n, n), bool), k=1)  # pairs i < j; argmax / argmin pick the first, in (i, j) order
+    areas = _areas(crops)
+    overlap = _pairwise_area(crops) / np.maximum(np.minimum(areas[:, None], areas[None, :]), 1e-9)
+    most = np.unravel_index(np.argmax(np.where(upper, overlap, -np.inf)), (n, n))
+    if overlap[most] > 0.5:
+        return int(most[0]), int(most[1])
+    if n > max_count:
+        union_areas = _pairwise_area(contents, around=True)
+        nearest = np.unravel_index(np.argmin(np.where(upper, union_areas, np.inf)), (n, n))
+        return int(nearest[0]), int(nearest[1])
     return None
 
 
-def _area(box: np.ndarray) -> float:
-    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
+def _areas(boxes: np.ndarray) -> np.ndarray:
+    """[n, 4] boxes -> [n] areas."""
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0.0)
+
+
+def _pairwise_area(boxes: np.ndarray, *, around: bool = False) -> np.ndarray:
+    """[n, 4] boxes -> [n, n] areas of their pairwise intersections, or (around) of the box around each pair."""
+    first, second = boxes[:, None], boxes[None, :]
+    if around:
+        low, high = np.minimum(first[..., :2], second[..., :2]), np.maximum(first[..., 2:], second[..., 2:])
+    else:
+        low, high = np.maximum(first[..., :2], second[..., :2]), np.minimum(first[..., 2:], second[..., 2:])
+    return np.prod(np.maximum(high - low, 0.0), axis=2)
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])])
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> float:
-    return _area(np.array([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])]))
-
-
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = _intersection(a, b)
-    return inter / max(_area(a) + _area(b) - inter, 1e-9)
-
-
-def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over the smaller box's area (1: one box inside the other)."""
-    return _intersection(a, b) / max(min(_area(a), _area(b)), 1e-9)
+    inter = float(_pairwise_area(np.array([a, b]))[0, 1])
+    area_a, area_b = _areas(np.array([a, b]))
+    return inter / max(float(area_a + area_b) - inter, 1e-9)
