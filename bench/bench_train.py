@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))  # for tests/make_shapes_dataset.py
 
 from silhouette_cam.model import build_model, shipped_weights_path  # noqa: E402
 from silhouette_cam.model.snet import build_snet  # noqa: E402
-from silhouette_cam.training.config import KEEP_CHOICES, TrainConfig  # noqa: E402
+from silhouette_cam.training.config import BEST_BY_CHOICES, KEEP_CHOICES, TrainConfig  # noqa: E402
 from silhouette_cam.training.loops import class_logits  # noqa: E402
 from silhouette_cam.training.losses import SegmentationLoss  # noqa: E402
 from silhouette_cam.training.starting_point import pick_device  # noqa: E402
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="portraits: split and training seed")
     parser.add_argument("--dice", type=float, help="portraits: soft Dice loss weight (default: train's, 1)")
     parser.add_argument("--keep", choices=KEEP_CHOICES, help="portraits: kept epoch (default: train's, last)")
-    parser.add_argument("--best-by", choices=("miou", "boundary_f"), default="miou",
+    parser.add_argument("--best-by", choices=BEST_BY_CHOICES, default="miou",
                         help="portraits: the score that picks the epoch with --keep best")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from silhouette_cam.training.config import KEEP_CHOICES, MODEL_CHOICES, TrainConfig, parse_size
+from silhouette_cam.training.config import BEST_BY_CHOICES, KEEP_CHOICES, MODEL_CHOICES, TrainConfig, parse_size
 
 
 def size_argument(text: str) -> tuple[int, int]:
@@ -133,7 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run_group.add_argument(
         "--best-by",
-        choices=("miou", "boundary_f"),
+        choices=BEST_BY_CHOICES,
         default="miou",
         help="validation score that picks the epoch written to --out with --keep best",
     )

@@ -31,6 +31,7 @@ DEFAULT_LOSS = {"selfie": ("none", False, 1.0), "snet": ("median", True, 0.0)}
 # (docs/training.md, 2026-11-25). From scratch, the best.
 DEFAULT_KEEP = {"selfie": "last", "snet": "best"}
 KEEP_CHOICES = ("best", "last")
+BEST_BY_CHOICES = ("miou", "boundary_f")  # the validation score that picks the epoch with keep="best"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +111,7 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
-        if self.best_by not in ("miou", "boundary_f"):
+        if self.best_by not in BEST_BY_CHOICES:
             raise ValueError(f"best_by must be 'miou' or 'boundary_f', got {self.best_by!r}")
         if self.keep is not None and self.keep not in KEEP_CHOICES:
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
