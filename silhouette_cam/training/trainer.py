@@ -1,6 +1,6 @@
 """`fit(config)`: one training run from folders to a weights file — split, balance, train, validate, keep
-the best or the last epoch, resume. Deterministic for a seed on CPU (every epoch reseeds shuffling and augmentation from
-(seed, epoch), so a resumed run continues exactly as an uninterrupted one)."""
+the best or the last epoch, resume. Deterministic for a seed on CPU (every epoch reseeds shuffling and
+augmentation from (seed, epoch), so a resumed run continues exactly as an uninterrupted one)."""
 
 from __future__ import annotations
 
