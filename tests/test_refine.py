@@ -73,6 +73,24 @@ def test_temporal_smoothing_follows_fast_motion_without_a_trail():
     assert out[60, 100] > 0.9
 
 
+def test_grid_mask_holds_no_subnormal_probabilities_in_a_still_scene():
+    """A network's background probabilities are tiny but not zero (a sigmoid's 1e-30), and the
+    smoother decays them further every still frame: the grid mask must flush them to exact zeros,
+    or the guided filter's products become float32 subnormals, which the CPU computes ~100x slower."""
+
+    class SigmoidSegmenter(BrightSegmenter):
+        def segment_lowres(self, frame_bgr: np.ndarray) -> np.ndarray:
+            return np.maximum(super().segment_lowres(frame_bgr), np.float32(1e-30))
+
+    frame = disk_frame(320, 240, (160, 120), 50)
+    refiner, segmenter = MaskRefiner(), SigmoidSegmenter()
+    for _ in range(40):
+        grid = refiner.analyze(segmenter, frame, RefineSettings()).grid
+    tiny = (grid > 0) & (grid < 1e-4)
+    assert not tiny.any(), f"{int(tiny.sum())} grid pixels hold probabilities in (0, 1e-4)"
+    assert grid.max() > 0.99 and (grid == 0).mean() > 0.5
+
+
 def test_tracker_crops_a_small_person_and_periodically_looks_at_everything():
     tracker = PersonRegionTracker(full_every=3)
     assert tracker.plan() == Plan(crops=(), whole=True)

@@ -110,6 +110,18 @@ class EdgeRefiner:
         return self._upsampler.apply_planes(coeffs, frame_bgr)
 
 
+def _flush_tiny(prob: np.ndarray) -> np.ndarray:
+    """Set probabilities below 1e-4 (invisible: 0.03 gray levels) to exactly 0, in place.
+
+    The network's background probabilities (1e-20 and less) and the smoother's geometric decay in
+    still scenes otherwise reach float32's subnormal range in the guided filter's products, and the
+    CPU handles subnormals ~100x slower: without this a 720p frame took 2.5 ms longer (7.3 vs 5.7 ms
+    for the full-resolution step alone), and more the longer the scene stayed still.
+    """
+    cv2.threshold(prob, 1e-4, 0.0, cv2.THRESH_TOZERO, dst=prob)
+    return prob
+
+
 def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, int]) -> bool:
     """True when the crop's mask [h, w] float32 is > 0.5 on a crop edge that is not a frame edge."""
     x0, y0, x1, y1 = box
@@ -221,11 +233,13 @@ class MaskRefiner:
             if whole is not None:
                 _paste(whole, frame_box, scale, grid)
             _paste_crops(crops, scale, grid)
+            _flush_tiny(grid)
             if settings.track_people:
                 self.tracker.update(grid, (width, height))
             if settings.temporal and settings.temporal_strength > 0:
                 self.smoother.static_weight = 1.0 - settings.temporal_strength
-                grid = self.smoother.smooth(grid, gray_grid)
+                # In place: the smoother's kept state is flushed too, so still scenes stay at zero.
+                grid = _flush_tiny(self.smoother.smooth(grid, gray_grid))
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
