@@ -3,6 +3,7 @@ and single-threaded, beside MediaPipe's legacy selfie solution in one run: "same
 through the same refinement and compositing) and "bare" (its masks + the same compositing only).
 
     python bench/bench_pipeline.py [--frames 300] [--device cpu] [--mediapipe-python /path/to/python]
+                                   [--camera-rate 30]
 
 Frames are the bundled demo clip upscaled to 1280x720 and held in memory (a camera delivers decoded
 frames; decoding a file is measured by `process`). Prints median / p90 ms per frame and FPS.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -65,6 +67,23 @@ class MemorySource:
         return self.frames[self.i - 1], (self.i - 1) / self.fps
 
 
+class CameraRateSource(MemorySource):
+    """MemorySource that hands frames out no faster than a camera delivers them (`read()` waits for
+    the next frame's time, as a camera's read blocks), to measure CPU use at the camera's rate."""
+
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
+        super().__init__(frames, fps)
+        self._start: float | None = None
+
+    def read(self):
+        if self._start is None:
+            self._start = time.perf_counter()
+        wait_s = self._start + self.i / self.fps - time.perf_counter()
+        if wait_s > 0:
+            time.sleep(wait_s)
+        return super().read()
+
+
 def summarize(intervals_s: list[float]) -> dict[str, float]:
     ms = np.array(intervals_s) * 1000
     return {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)),
@@ -92,6 +111,26 @@ def bench_ours(frames, job: dict, threaded: bool, device: str, warmup: int = 20,
     result = summarize(np.diff(stamps[warmup:]).tolist())
     result.update({f"{k}_ms": v for k, v in stages.items()})
     return result
+
+
+def bench_cpu_at_camera_rate(frames, job: dict, device: str, fps: float = 30.0, warmup: int = 20) -> dict[str, float]:
+    """The threaded runner fed at a camera's `fps` (live: a frame that arrives while the previous one
+    is still in work replaces it, as in the app): this process's CPU time per shown frame, and in
+    percent of one core."""
+    from silhouette_cam.pipeline import FramePipeline, PipelineSettings
+    from silhouette_cam.pipeline_runner import PipelineRunner
+    from silhouette_cam.segmenter import PersonSegmenter
+
+    pipe = FramePipeline(PersonSegmenter(device=device), PipelineSettings().replace(**job))
+    cpu_s, wall_s = [], []
+    with PipelineRunner(pipe, CameraRateSource(frames, fps), live=True) as runner:
+        for _ in runner:
+            cpu_s.append(time.process_time())
+            wall_s.append(time.perf_counter())
+    cpu_ms = np.diff(cpu_s[warmup:]) * 1000
+    busy = (cpu_s[-1] - cpu_s[warmup]) / (wall_s[-1] - wall_s[warmup])
+    return {"cpu_median_ms": float(np.median(cpu_ms)), "cpu_p90_ms": float(np.percentile(cpu_ms, 90)),
+            "core_percent": 100 * busy, "shown_fps": (len(wall_s) - 1 - warmup) / (wall_s[-1] - wall_s[warmup])}
 
 
 class MediaPipeSegmenter:
@@ -152,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--gray-guide", action="store_true", help="the cheaper grayscale guided filter")
     parser.add_argument("--single", action="store_true", help="also run the single-threaded pipeline")
+    parser.add_argument("--camera-rate", type=float, default=None, metavar="FPS",
+                        help="also feed each job at a camera's FPS and print the CPU it takes")
     parser.add_argument("--cv-threads", type=int, default=None,
                         help="cv2.setNumThreads before running (default: OpenCV's own, one per core)")
     args = parser.parse_args(argv)
@@ -180,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         for kind, m in mediapipe.get(name, {}).items():
             print(f"{name:14s} {'mediapipe ' + kind:15s} {m['median_ms']:9.2f} {m['p90_ms']:7.2f} {m['fps']:6.1f}"
                   f"  ours threaded = {ours_fps / m['fps']:.2f}x", flush=True)
+    if args.camera_rate:
+        print(f"\nCPU at a camera's {args.camera_rate:g} FPS (threaded, live; this process, all threads; "
+              f"{os.cpu_count()} cores)")
+        print(f"{'job':14s} {'shown FPS':>9s} {'% of a core':>11s} {'CPU ms/frame median':>19s} {'p90':>6s}")
+        for name in args.jobs:
+            r = bench_cpu_at_camera_rate(frames, JOBS[name], args.device, args.camera_rate)
+            print(f"{name:14s} {r['shown_fps']:9.1f} {r['core_percent']:11.0f} {r['cpu_median_ms']:19.1f} "
+                  f"{r['cpu_p90_ms']:6.1f}", flush=True)
     return 0
 
 
