@@ -50,17 +50,33 @@ def test_guided_refinement_snaps_coarse_mask_to_the_edge():
     assert refined[ring].max() < 0.05
 
 
-def test_temporal_smoothing_damps_flicker_on_a_still_picture():
+def test_temporal_smoothing_damps_flicker_where_the_network_hesitates_on_a_still_picture():
     rng = np.random.default_rng(0)
     gray = np.full((60, 80), 0.3, np.float32)
-    smoother = TemporalSmoother(static_weight=0.3, flow=False)
-    outputs = []
+    smoother = TemporalSmoother(flow=False)
+    outputs, inputs = [], []
     for _ in range(30):
-        flicker = (rng.random((60, 80)) > 0.5).astype(np.float32)  # the network toggling on a still picture
-        outputs.append(smoother.smooth(flicker, gray))
-    raw_change = 0.5  # mean |change| of independent coin flips
-    smoothed_change = np.mean([np.abs(b - a).mean() for a, b in zip(outputs[10:], outputs[11:], strict=False)])
-    assert smoothed_change < 0.6 * raw_change
+        # The network wavering around its threshold on a still picture (an unsure edge band).
+        inputs.append(np.float32(0.5) + rng.uniform(-0.3, 0.3, (60, 80)).astype(np.float32))
+        outputs.append(smoother.smooth(inputs[-1], gray))
+    def change(frames: list[np.ndarray]) -> float:
+        return float(np.mean([np.abs(b - a).mean() for a, b in zip(frames[10:], frames[11:], strict=False)]))
+    assert change(outputs) < 0.5 * change(inputs)
+
+
+def test_temporal_smoothing_shows_a_confident_change_at_once():
+    """Certainty leads: where the network is sure, its mask is taken (nearly) as is, so a person who
+    appears or leaves on a still picture leaves no trail or lag."""
+    gray = np.full((60, 80), 0.3, np.float32)
+    smoother = TemporalSmoother(flow=False)
+    for _ in range(10):
+        smoother.smooth(np.zeros((60, 80), np.float32), gray)
+    appeared = np.zeros((60, 80), np.float32)
+    appeared[20:40, 30:50] = 1.0
+    out = smoother.smooth(appeared, gray)
+    assert out[20:40, 30:50].min() >= 0.85 and out[appeared == 0].max() == 0.0  # ~90 % in its first frame
+    out = smoother.smooth(np.zeros((60, 80), np.float32), gray)
+    assert out.max() <= 0.12  # and ~90 % gone in the first frame after it left
 
 
 def test_temporal_smoothing_follows_fast_motion_without_a_trail():
@@ -267,7 +283,7 @@ def test_davis_temporal_smoothing_lowers_flicker(shared_data):
 
 def test_temporal_smoothing_removes_most_flicker_of_a_still_noisy_webcam_picture(shared_data):
     """A still person under webcam sensor noise (sigma 4 gray levels): the truth does not change, so
-    dtSSD is the mask's own frame-to-frame change. Smoothing must cut it by >= 30 % (measured: ~60 %)
+    dtSSD is the mask's own frame-to-frame change. Smoothing must cut it by >= 30 % (measured: 55 %)
     without lowering IoU; on dance-twirl most of dtSSD is motion, not flicker (docs/pipeline.md)."""
     from silhouette_cam.segmenter import PersonSegmenter
 

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from silhouette_cam.refine import RefineSettings
+
 from .control_widgets import RGB, check_rgb
 from .model_catalog import VARIANTS, choice_problem, is_weights_choice
 
@@ -32,7 +34,7 @@ class ControlValues:
     threshold: float = 0.5  # person probability at the middle of the edge ramp
     softness: float = 0.5  # width of the edge ramp: 0 = hard edge, 1 = the probability as is
     edge_refine: bool = True  # snap the mask to the image's edges (guided filter)
-    temporal_strength: float = 0.65  # flicker damping: 0 = off .. 0.95 = heavy
+    temporal_strength: float = RefineSettings.temporal_strength  # flicker damping: 0 = off .. 0.95 = heavy
     invert: bool = False
     track_people: bool = True  # segment a zoomed-in crop around small / distant people
     model: str = "auto"  # one of VARIANTS, or the absolute path of a weights file
