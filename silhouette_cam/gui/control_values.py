@@ -65,6 +65,12 @@ class ControlValues:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def changes_from_defaults(self) -> dict[str, Any]:
+        """Only the values that differ from the defaults: what the settings keep, so a default
+        improved in a later version reaches every control the user never touched."""
+        defaults = asdict(ControlValues())
+        return {name: value for name, value in self.to_dict().items() if value != defaults[name]}
+
 
 RANGES = {  # name -> (min, max) of the numeric controls
     "overlay_opacity": (0.0, 1.0), "blur_sigma": (1.0, 60.0), "threshold": (0.0, 1.0),

@@ -299,7 +299,7 @@ class MainWindow(QMainWindow):
         store.geometry = self.saveGeometry()
         store.window_state = self.saveState()
         store.mode = self.mode
-        store.controls = self.panel.values.to_dict()
+        store.controls = self.panel.values.changes_from_defaults()
         store.hud_visible = self.commands.hud.isChecked()
         if self.launch.source is None:  # a --source is for this run; the user's picks were stored already
             store.source = self.sources.current_spec

@@ -1,7 +1,8 @@
 """What the window remembers between runs, in QSettings, behind a version key.
 
 Only window/UI state lives here (geometry, mode, control values, source, output folder, HUD); a
-layout change bumps SETTINGS_VERSION and the old values are dropped instead of half-applied.
+layout change bumps SETTINGS_VERSION and the old values are dropped instead of half-applied (only
+the keys UPGRADES names, for an upgrade it knows; everything, for any other version).
 Control values are stored as one JSON string so every QSettings backend (registry, plist, INI —
 which returns everything as str) reads back the same types.
 
@@ -18,7 +19,13 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2
+# Older version -> the keys whose meaning changed on the way to SETTINGS_VERSION; the rest is kept.
+UPGRADES = {
+    # 2: controls hold only the user's changes from the defaults (improved defaults reach them), and
+    # the smoothing control became certainty-led: version 1's full control dicts froze the old defaults.
+    "1": ("view/controls",),
+}
 MODES = ("overlay", "cutout", "silhouette", "mask")
 ORGANIZATION = "silhouette_cam"
 APPLICATION = "silhouette_cam"
@@ -38,8 +45,11 @@ class SettingsStore:
         self._settings = settings
         stored = settings.value("settings_version")
         if stored is not None and str(stored) != str(SETTINGS_VERSION):
-            # An older/newer layout: start clean rather than apply values whose meaning changed.
-            settings.clear()
+            if str(stored) in UPGRADES:
+                for key in UPGRADES[str(stored)]:
+                    settings.remove(key)
+            else:  # an unknown layout: start clean rather than apply values whose meaning changed
+                settings.clear()
         settings.setValue("settings_version", SETTINGS_VERSION)
 
     @classmethod
@@ -98,7 +108,8 @@ class SettingsStore:
 
     @property
     def controls(self) -> dict[str, Any]:
-        """Control values by name (see controls.ControlValues); {} when none stored or unreadable."""
+        """The user's control values by name (ControlValues.changes_from_defaults); {} when none
+        stored or unreadable."""
         raw = self._settings.value("view/controls")
         try:
             value = json.loads(str(raw)) if raw is not None else {}

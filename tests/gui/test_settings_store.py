@@ -58,6 +58,27 @@ def test_other_version_is_dropped_not_half_applied(tmp_path: Path) -> None:
     assert str(stored) == str(SETTINGS_VERSION)
 
 
+def test_known_upgrade_drops_only_what_changed_meaning(tmp_path: Path) -> None:
+    """Version 1 stored every control, freezing that version's defaults (smoothing 0.65): the
+    upgrade drops the controls and keeps the rest (window, mode, source, output folder)."""
+    path = tmp_path / "v1.ini"
+    old = QSettings(str(path), QSettings.Format.IniFormat)
+    old.setValue("settings_version", 1)
+    old.setValue("view/mode", "mask")
+    old.setValue("output/folder", str(tmp_path / "recordings"))
+    old.setValue("view/controls", '{"temporal_strength": 0.65, "invert": false}')
+    old.sync()
+    store = SettingsStore.at_path(path)
+    assert (store.mode, store.output_folder, store.controls) == ("mask", tmp_path / "recordings", {})
+    assert ControlValues.from_dict(store.controls).temporal_strength == ControlValues().temporal_strength
+
+
+def test_only_changed_controls_are_stored() -> None:
+    values = ControlValues().with_changes(invert=True, softness=0.2)
+    assert values.changes_from_defaults() == {"invert": True, "softness": 0.2}
+    assert ControlValues.from_dict(values.changes_from_defaults()) == values
+
+
 def test_malformed_values_fall_back(tmp_path: Path) -> None:
     path = tmp_path / "bad.ini"
     raw = QSettings(str(path), QSettings.Format.IniFormat)
