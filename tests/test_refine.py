@@ -59,6 +59,7 @@ def test_temporal_smoothing_damps_flicker_where_the_network_hesitates_on_a_still
         # The network wavering around its threshold on a still picture (an unsure edge band).
         inputs.append(np.float32(0.5) + rng.uniform(-0.3, 0.3, (60, 80)).astype(np.float32))
         outputs.append(smoother.smooth(inputs[-1], gray))
+
     def change(frames: list[np.ndarray]) -> float:
         return float(np.mean([np.abs(b - a).mean() for a, b in zip(frames[10:], frames[11:], strict=False)]))
     assert change(outputs) < 0.5 * change(inputs)
