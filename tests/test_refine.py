@@ -50,6 +50,28 @@ def test_guided_refinement_snaps_coarse_mask_to_the_edge():
     assert refined[ring].max() < 0.05
 
 
+def test_edge_refiner_blurs_the_guide_wherever_the_upsampled_gains_count():
+    """The guide is blurred only around the mask's edge: wherever the gains, upsampled to the frame,
+    are not exactly 0 it must equal the fully blurred frame — also after the person moved away from
+    where the kept buffer still holds an older frame."""
+    from silhouette_cam.refine import EdgeRefiner
+    from silhouette_cam.refine.guided import ColorGuidedSolver
+
+    rng = np.random.default_rng(0)
+    settings = RefineSettings(temporal=False, track_people=False)
+    edges = EdgeRefiner()
+    for x in (140, 500):  # 640x480: a 320x240 grid, so the gains are upsampled 2x
+        frame = disk_frame(640, 480, (x, 240), 80).astype(np.int16) + rng.integers(-6, 7, (480, 640, 3))
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+        grid_mask = MaskRefiner().analyze(BrightSegmenter(lowres=(32, 32)), frame, settings)
+        gains = ColorGuidedSolver().coefficients_from(grid_mask.guide, grid_mask.grid)[:3]
+        upsampled = np.stack([cv2.resize(g, (640, 480), interpolation=cv2.INTER_LINEAR) for g in gains])
+        counts = np.any(upsampled != 0, axis=0)
+        assert 0.02 < counts.mean() < 0.5  # the edge band, not the whole frame
+        guide = edges._denoised_guide(frame, gains)
+        np.testing.assert_array_equal(guide[counts], cv2.GaussianBlur(frame, (3, 3), 0)[counts])
+
+
 def test_temporal_smoothing_damps_flicker_where_the_network_hesitates_on_a_still_picture():
     rng = np.random.default_rng(0)
     gray = np.full((60, 80), 0.3, np.float32)

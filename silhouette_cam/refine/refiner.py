@@ -108,14 +108,30 @@ class EdgeRefiner:
                                          invert=settings.invert)
         coeffs *= np.float32(gain)
         coeffs[-1] += np.float32(offset)
-        # The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
-        # would reach the mask from every frame, past the temporal smoothing on the grid: a still
-        # person's edge shimmered. A 3x3 Gaussian on the guide halves that flicker (webcam noise
-        # sigma 4: 0.21 -> 0.11 % mean change per frame) for -0.003 boundary F on DAVIS.
+        return self._upsampler.apply_planes(coeffs, self._denoised_guide(frame_bgr, coeffs[:-1]))
+
+    def _denoised_guide(self, frame_bgr: np.ndarray, gains: np.ndarray) -> np.ndarray:
+        """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
+
+        The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
+        would reach the mask from every frame, past the temporal smoothing on the grid: a still
+        person's edge shimmered. The light blur halves that flicker (webcam noise sigma 4: 0.21 ->
+        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the box around the grid
+        cells with a gain != 0 (gains [C, h, w]), grown past the bilinear upsampling's reach, is
+        blurred: elsewhere the upsampled gains are exactly 0, so the guide's pixels there (left
+        over from earlier frames in the kept buffer) never count.
+        """
         if self._guide is None or self._guide.shape != frame_bgr.shape:
-            self._guide = np.empty_like(frame_bgr)
-        cv2.GaussianBlur(frame_bgr, (3, 3), 0, dst=self._guide)
-        return self._upsampler.apply_planes(coeffs, self._guide)
+            self._guide = np.zeros_like(frame_bgr)
+        active = np.any(gains != 0, axis=0)
+        rows, cols = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
+        if rows.size:
+            (height, width), (grid_h, grid_w) = frame_bgr.shape[:2], active.shape
+            # Two grid cells of margin: one for the bilinear reach, one for the blur's border.
+            y0, y1 = (int(np.clip(r * height / grid_h, 0, height)) for r in (rows[0] - 2, rows[-1] + 3))
+            x0, x1 = (int(np.clip(c * width / grid_w, 0, width)) for c in (cols[0] - 2, cols[-1] + 3))
+            cv2.GaussianBlur(frame_bgr[y0:y1, x0:x1], (3, 3), 0, dst=self._guide[y0:y1, x0:x1])
+        return self._guide
 
 
 def _flush_tiny(prob: np.ndarray) -> np.ndarray:
