@@ -257,13 +257,14 @@ class MaskRefiner:
             if whole is not None:
                 _paste(whole, frame_box, scale, grid)
             _paste_crops(crops, scale, grid)
-            _flush_tiny(grid)
             if settings.track_people:
                 self.tracker.update(grid, (width, height))
             if settings.temporal and settings.temporal_strength > 0:
                 self.smoother.static_weight = 1.0 - settings.temporal_strength
-                # In place: the smoother's kept state is flushed too, so still scenes stay at zero.
-                grid = _flush_tiny(self.smoother.smooth(grid, gray_grid))
+                grid = self.smoother.smooth(grid, gray_grid)
+            # In place: with smoothing on, the smoother's kept state (the array it returned) is
+            # flushed too, so still scenes stay at exact zeros.
+            _flush_tiny(grid)
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
