@@ -121,9 +121,7 @@ class PersonRegionTracker:
         moving = np.where(np.abs(track.velocity) > dead, track.velocity, 0.0)
         lead = np.array([min(moving[0], 0), min(moving[1], 0), max(moving[2], 0), max(moving[3], 0)])
         target = self._clip(target + lead, frame_size)
-        box = track.box
-        grow = np.array([min(box[0], target[0]), min(box[1], target[1]),
-                         max(box[2], target[2]), max(box[3], target[3])])
+        grow = _union(track.box, target)
         # Grow at once (never cut a limb off); shrink slowly (no jitter, no pumping).
         track.box = grow + self.ease * (target - grow)
 
