@@ -199,10 +199,14 @@ class _Fixed:
 def refine_still(segmenter, frame_bgr: np.ndarray, settings: RefineSettings | None = None) -> np.ndarray:
     """The default refinement for one still image (no history): frame [H, W, 3] uint8 BGR ->
     person probability [H, W] float32 0..1. People tracking becomes a second, zoomed-in pass when the
-    people fill only part of the picture."""
+    people fill only part of the picture; when the whole picture shows nobody, the tracker's search
+    tiles are looked at first (one pass each), for people too small in it."""
     settings = dataclasses.replace(settings or RefineSettings(), temporal=False).validate()
     refiner = MaskRefiner()
     prob = refiner.run(segmenter, frame_bgr, settings)
-    if settings.track_people and refiner.tracker.box is not None:
-        prob = refiner.run(segmenter, frame_bgr, settings)
+    if settings.track_people:
+        while refiner.tracker.sweeping:
+            prob = refiner.run(segmenter, frame_bgr, settings)
+        if refiner.tracker.box is not None:
+            prob = refiner.run(segmenter, frame_bgr, settings)
     return prob

@@ -9,7 +9,7 @@ import pytest
 from silhouette_cam.pipeline import FramePipeline, PipelineSettings, refine_still
 from silhouette_cam.pipeline_runner import PipelineRunner
 from silhouette_cam.sources import FrameSource
-from tests.fixtures.pipeline_fakes import BrightSegmenter, ClassSegmenter, disk_frame, disk_mask
+from tests.fixtures.pipeline_fakes import BrightSegmenter, ClassSegmenter, NearsightedSegmenter, disk_frame, disk_mask
 
 
 class MovingDiskSource(FrameSource):
@@ -109,6 +109,14 @@ def test_refine_still_zooms_on_a_small_person():
     assert any(h < 360 for h, _ in segmenter.calls)  # a second, zoomed-in pass ran
     coarse = BrightSegmenter(lowres=(32, 32)).segment_lowres(frame)
     assert coarse.shape == (32, 32)
+    assert iou(prob > 0.5, truth) > 0.9
+
+
+def test_refine_still_finds_a_person_too_small_for_the_whole_picture():
+    segmenter = NearsightedSegmenter(lowres=(64, 64), min_share=0.005)
+    frame, truth = disk_frame(640, 360, (540, 280), 14), disk_mask(640, 360, (540, 280), 14)
+    assert segmenter.segment_lowres(frame).max() == 0.0  # 0.27 % of the picture: unseen
+    prob = refine_still(segmenter, frame)
     assert iou(prob > 0.5, truth) > 0.9
 
 

@@ -19,7 +19,7 @@ from silhouette_cam.refine import (
     apply_threshold,
 )
 from silhouette_cam.refine.guided import guided_coefficients_color
-from tests.fixtures.pipeline_fakes import BrightSegmenter, disk_frame, disk_mask
+from tests.fixtures.pipeline_fakes import BrightSegmenter, NearsightedSegmenter, disk_frame, disk_mask
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -233,6 +233,55 @@ def test_refiner_zooms_on_two_small_people_far_apart_both_at_once():
     assert len(refiner.last_crops) == 2 and all(x1 - x0 < 200 for x0, _, x1, _ in refiner.last_crops)
     for (center, radius), half in zip(people, (slice(0, 320), slice(320, 640)), strict=True):
         assert iou(mask[:, half] > 0.5, disk_mask(640, 360, center, radius)[:, half]) > 0.9, center
+
+
+def test_tracker_searches_tiles_only_from_a_frame_that_shows_nobody():
+    tracker = PersonRegionTracker(search_every=3)
+    size = (640, 360)
+    assert tracker.plan(size).search == ()  # the first frame: the whole frame may well do
+    empty = np.zeros((90, 160), np.float32)
+    tracker.update(empty, size)
+    sweep = [tracker.plan(size).search for _ in range(4)]  # nobody: every tile, one per frame
+    assert all(len(tiles) == 1 for tiles in sweep) and len(set(sweep)) == 4
+    covered = np.zeros((360, 640), bool)
+    for (x0, y0, x1, y1), in sweep:
+        assert (x1 - x0) * (y1 - y0) < 0.4 * 640 * 360  # zoomed in: 2.8x by area
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()
+    later = [bool(tracker.plan(size).search) for _ in range(6)]  # then one tile every search_every frames
+    assert later == [False, False, True, False, False, True]
+    person = empty.copy()
+    person[30:60, 70:80] = 1.0
+    tracker.update(person, size)
+    assert not any(tracker.plan(size).search for _ in range(10))  # somebody in sight: no more tiles
+
+
+def test_tracker_finishes_its_sweep_when_the_first_tile_finds_somebody():
+    tracker = PersonRegionTracker()
+    size = (640, 360)
+    tracker.update(np.zeros((90, 160), np.float32), size)
+    first = tracker.plan(size).search
+    found = np.zeros((90, 160), np.float32)
+    found[10:20, 10:14] = 1.0  # the first tile found a small person
+    tracker.update(np.zeros((90, 160), np.float32), size, found)
+    plan = tracker.plan(size)
+    assert len(plan.crops) == 1  # the person found in the tile gets a crop in the next frame
+    assert plan.search and plan.search != first  # and the other tiles are still searched
+
+
+def test_refiner_finds_small_people_the_whole_frame_pass_misses():
+    """A wide shot of two people too small for the network at whole-frame scale (a meeting room's
+    camera): the search tiles find them, and from then on their crops segment them."""
+    segmenter = NearsightedSegmenter(lowres=(64, 64), min_share=0.005)
+    people = [((80, 90), 14), ((560, 270), 14)]  # each 0.27 % of the frame, 0.74 % of a tile
+    frame = disk_frame(640, 360, *people[0])
+    cv2.circle(frame, *people[1], (220, 220, 220), -1)
+    refiner = MaskRefiner()
+    masks = [refiner.run(segmenter, frame, RefineSettings(temporal=False)) for _ in range(6)]
+    assert masks[0].max() < 0.5  # the whole frame alone sees nobody
+    truth = disk_mask(640, 360, *people[0]) | disk_mask(640, 360, *people[1])
+    assert iou(masks[-1] > 0.5, truth) > 0.9
+    assert all(w < 640 for _, w in segmenter.calls[-len(refiner.last_crops):])  # crops, not tiles
 
 
 def test_settings_validation_names_the_field():

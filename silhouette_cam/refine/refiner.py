@@ -230,7 +230,7 @@ class MaskRefiner:
 
         frame_box = (0, 0, width, height)
         with stage("segment"):
-            plan = self.tracker.plan() if settings.track_people else Plan()
+            plan = self.tracker.plan((width, height)) if settings.track_people else Plan()
             whole = segmenter.segment_lowres(frame_bgr) if plan.whole else None
             # Crops are views: OpenCV reads ROIs without a copy.
             crops = [(box, segmenter.segment_lowres(frame_bgr[box[1]:box[3], box[0]:box[2]])) for box in plan.crops]
@@ -241,6 +241,7 @@ class MaskRefiner:
                 # Someone extends past a crop (fast motion, dropped frames): the whole frame fills in
                 # what the crop cut off, so this frame's mask is whole too.
                 whole = segmenter.segment_lowres(frame_bgr)
+            searched = [(box, segmenter.segment_lowres(frame_bgr[box[1]:box[3], box[0]:box[2]])) for box in plan.search]
         self.last_crops = tuple(box for box, _ in crops)
         with stage("refine"):
             # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
@@ -258,7 +259,11 @@ class MaskRefiner:
                 _paste(whole, frame_box, scale, grid)
             _paste_crops(crops, scale, grid)
             if settings.track_people:
-                self.tracker.update(grid, (width, height))
+                found = None
+                if searched:
+                    found = np.zeros_like(grid)
+                    _paste_crops(searched, scale, found)
+                self.tracker.update(grid, (width, height), found)
             if settings.temporal and settings.temporal_strength > 0:
                 self.smoother.static_weight = 1.0 - settings.temporal_strength
                 grid = self.smoother.smooth(grid, gray_grid)
