@@ -50,12 +50,14 @@ def test_guided_refinement_snaps_coarse_mask_to_the_edge():
     assert refined[ring].max() < 0.05
 
 
-def test_edge_refiner_blurs_the_guide_wherever_the_upsampled_gains_count():
-    """The guide is blurred only around the mask's edge: wherever the gains, upsampled to the frame,
-    are not exactly 0 it must equal the fully blurred frame — also after the person moved away from
-    where the kept buffer still holds an older frame."""
+def test_edge_refiner_works_around_the_edge_only_and_gives_the_full_frame_result():
+    """The guide is blurred, and the gains upsampled and applied, only in the grid cells around the
+    mask's edge (elsewhere the gains are exactly 0): the mask must equal the filter computed over
+    the whole frame with the whole frame blurred — also after the person moved away from where the
+    kept buffers still hold an older frame."""
     from silhouette_cam.refine import EdgeRefiner
     from silhouette_cam.refine.guided import ColorGuidedSolver
+    from silhouette_cam.refine.threshold import ramp_coefficients
 
     rng = np.random.default_rng(0)
     settings = RefineSettings(temporal=False, track_people=False)
@@ -64,12 +66,44 @@ def test_edge_refiner_blurs_the_guide_wherever_the_upsampled_gains_count():
         frame = disk_frame(640, 480, (x, 240), 80).astype(np.int16) + rng.integers(-6, 7, (480, 640, 3))
         frame = np.clip(frame, 0, 255).astype(np.uint8)
         grid_mask = MaskRefiner().analyze(BrightSegmenter(lowres=(32, 32)), frame, settings)
-        gains = ColorGuidedSolver().coefficients_from(grid_mask.guide, grid_mask.grid)[:3]
-        upsampled = np.stack([cv2.resize(g, (640, 480), interpolation=cv2.INTER_LINEAR) for g in gains])
-        counts = np.any(upsampled != 0, axis=0)
-        assert 0.02 < counts.mean() < 0.5  # the edge band, not the whole frame
-        guide = edges._denoised_guide(frame, gains)
-        np.testing.assert_array_equal(guide[counts], cv2.GaussianBlur(frame, (3, 3), 0)[counts])
+        coeffs = ColorGuidedSolver().coefficients_from(grid_mask.guide, grid_mask.grid)
+        gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness, invert=False)
+        coeffs = coeffs * np.float32(gain)
+        coeffs[3] += np.float32(offset)
+        upsampled = np.stack([cv2.resize(c, (640, 480), interpolation=cv2.INTER_LINEAR) for c in coeffs])
+        assert 0.02 < np.any(upsampled[:3] != 0, axis=0).mean() < 0.5  # the edge band, not the whole frame
+        blurred = cv2.GaussianBlur(frame, (3, 3), 0).astype(np.float32) / 255
+        expected = np.clip(np.einsum("chw,hwc->hw", upsampled[:3], blurred) + upsampled[3], 0, 1)
+        mask = grid_mask.finish(edges, frame)
+        np.testing.assert_allclose(mask, expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_upsampler_reads_only_the_cells_around_nonzero_gains_and_gives_the_full_result(channels):
+    """Gains are upsampled and applied only in the box of cells around the nonzero ones: the
+    result must equal upsampling everything, up to the last frame pixels past the grid's tiling."""
+    from silhouette_cam.refine.guided import FastGuidedUpsampler
+    from silhouette_cam.refine.refiner import _edge_cells
+
+    rng = np.random.default_rng(1)
+    h, w, factor = 30, 40, 3
+    coeffs = np.zeros((channels + 1, h, w), np.float32)
+    coeffs[:channels, 8:20, 12:25] = rng.normal(0, 20, (channels, 12, 13))
+    coeffs[channels] = rng.uniform(-0.5, 1.5, (h, w))
+    frame = rng.integers(0, 256, (h * factor + 2, w * factor + 1, 3), dtype=np.uint8)  # 2 rows, 1 column left over
+    cells = _edge_cells(coeffs[:channels])
+    assert cells == (7, 21, 11, 26)
+    out = FastGuidedUpsampler().apply_planes(coeffs, frame, factor, cells)
+
+    tiled = (w * factor, h * factor)
+    up = np.stack([cv2.resize(c, tiled, interpolation=cv2.INTER_LINEAR) for c in coeffs])
+    guide = frame[:h * factor, :w * factor].astype(np.float32) / 255
+    if channels == 1:
+        guide = cv2.cvtColor(frame[:h * factor, :w * factor], cv2.COLOR_BGR2GRAY)[..., None] / np.float32(255)
+    expected = np.einsum("chw,hwc->hw", up[:channels], guide) + up[channels]
+    expected = np.clip(np.pad(expected, ((0, 2), (0, 1)), mode="edge"), 0, 1)
+    assert out.shape == frame.shape[:2]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
 def test_temporal_smoothing_damps_flicker_where_the_network_hesitates_on_a_still_picture():

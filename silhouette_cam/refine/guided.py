@@ -32,46 +32,66 @@ def guided_coefficients(guide: np.ndarray, prob: np.ndarray, radius: int, eps: f
     return box(a), box(b)
 
 
-class FastGuidedUpsampler:
-    """Applies grid coefficients (a, b) to a full-resolution guide, reusing its full-size scratch buffers.
+Cells = tuple[int, int, int, int]  # grid rows r0:r1, columns c0:c1
 
-    apply(a, b, guide_u8) -> [H, W] float32 = a_up * guide / 255 + b_up, clipped to 0..1, where a_up,
-    b_up are (a, b) resized bilinearly to the guide's size. The result is a new array (it travels with
-    its frame to other threads).
+
+class FastGuidedUpsampler:
+    """Applies grid coefficients to the full-resolution frame, reusing its full-size scratch buffers.
+
+    The grid tiles the frame: grid cell (i, j) covers frame pixels [i * f, (i + 1) * f) x
+    [j * f, (j + 1) * f) for an integer factor f (the refiner's grid; frame rows and columns past
+    the last whole cell, fewer than f, repeat the last ones). The result is
+    sum_c a_c_up * guide_c / 255 + b_up, clipped to 0..1, with the coefficients resized bilinearly
+    to the frame; a new array (it travels with its frame to other threads).
     """
 
     def __init__(self) -> None:
-        self._a = self._b = None
+        self._gains: np.ndarray | None = None  # [H, W, C] the upsampled gains (times the guide)
+        self._edge: np.ndarray | None = None   # [H, W] their sum over channels
 
-    def apply(self, a: np.ndarray, b: np.ndarray, guide_u8: np.ndarray) -> np.ndarray:
-        """a [h, w] or [h, w, C], b [h, w]; guide_u8 [H, W] or [H, W, C] uint8 (C as in a)."""
-        h, w = guide_u8.shape[:2]
-        if self._a is None or self._a.shape != (h, w, *a.shape[2:]):
-            self._a = np.empty((h, w, *a.shape[2:]), np.float32)
-            self._b = np.empty((h, w), np.float32)
-        out = np.empty((h, w), np.float32)
-        cv2.resize(a, (w, h), dst=self._a, interpolation=cv2.INTER_LINEAR)
-        cv2.resize(b, (w, h), dst=self._b, interpolation=cv2.INTER_LINEAR)
-        if a.ndim == 2:
-            cv2.multiply(self._a, guide_u8, dst=out, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-        else:
-            cv2.multiply(self._a, guide_u8, dst=self._a, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-            cv2.transform(self._a, np.ones((1, a.shape[2]), np.float32), dst=out)  # sum over channels
-        cv2.add(out, self._b, dst=out)
-        clip_unit(out)
-        return out
-
-    def apply_planes(self, coeffs: np.ndarray, frame_bgr: np.ndarray) -> np.ndarray:
+    def apply_planes(self, coeffs: np.ndarray, frame_bgr: np.ndarray, factor: int,
+                     cells: Cells | None = None) -> np.ndarray:
         """coeffs [C + 1, h, w] float32 (gains for the guide's C channels, then the offset; C = 3: the
-        frame's B, G, R; C = 1: its grayscale), frame [H, W, 3] uint8 BGR -> [H, W] float32 0..1,
-        a new array (see `apply`)."""
+        frame's B, G, R; C = 1: its grayscale), frame [H, W, 3] uint8 BGR, factor the grid's
+        integer scale, cells the grid cells outside which every gain is exactly 0 (None: none is
+        0), at least one zero cell wide on each side that is not the grid's edge -> [H, W] float32
+        0..1, a new array.
+
+        Outside `cells` the result is the offset alone: the gains and the guide are upsampled and
+        read only inside (a person in a webcam frame: about half of it; the mask is the same,
+        since bilinear upsampling reaches no further than the zero cells around them).
+        """
         if coeffs.ndim != 3 or coeffs.shape[0] not in (2, 4) or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
             raise ValueError(f"coeffs must be [2 or 4, h, w] and the frame [H, W, 3], got {coeffs.shape} "
                              f"and {frame_bgr.shape}")
-        if coeffs.shape[0] == 2:
-            return self.apply(coeffs[0], coeffs[1], cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY))
-        # Interleaving the gains at grid size is cheap; the full-size work stays in `apply`.
-        return self.apply(cv2.merge(list(coeffs[:3])), coeffs[3], frame_bgr)
+        channels, h, w = coeffs.shape[0] - 1, coeffs.shape[1], coeffs.shape[2]
+        height, width = frame_bgr.shape[:2]
+        tiled_h, tiled_w = h * factor, w * factor
+        if not (0 <= height - tiled_h < factor and 0 <= width - tiled_w < factor):
+            raise ValueError(f"a {w}x{h} grid at factor {factor} does not tile a {width}x{height} frame")
+        if self._edge is None or self._edge.shape != (tiled_h, tiled_w) or self._gains.shape[2] != channels:
+            self._gains = np.empty((tiled_h, tiled_w, channels), np.float32)
+            self._edge = np.empty((tiled_h, tiled_w), np.float32)
+        out = np.empty((height, width), np.float32)
+        cv2.resize(coeffs[-1], (tiled_w, tiled_h), dst=out[:tiled_h, :tiled_w], interpolation=cv2.INTER_LINEAR)
+        if cells is not None:
+            r0, r1, c0, c1 = cells
+            y0, y1, x0, x1 = r0 * factor, r1 * factor, c0 * factor, c1 * factor
+            gains, edge = self._gains[y0:y1, x0:x1], self._edge[y0:y1, x0:x1]
+            grid_gains = coeffs[:channels, r0:r1, c0:c1]
+            # Interleaving the gains at grid size is cheap; the full-size work is the three calls below.
+            cv2.resize(cv2.merge(list(grid_gains)) if channels > 1 else grid_gains[0], (x1 - x0, y1 - y0),
+                       dst=gains if channels > 1 else gains[..., 0], interpolation=cv2.INTER_LINEAR)
+            guide = frame_bgr[y0:y1, x0:x1]
+            if channels == 1:
+                guide = cv2.cvtColor(guide, cv2.COLOR_BGR2GRAY)[..., None]
+            cv2.multiply(gains, guide, dst=gains, scale=1.0 / 255.0, dtype=cv2.CV_32F)
+            cv2.transform(gains, np.ones((1, channels), np.float32), dst=edge)  # sum over channels
+            cv2.add(out[y0:y1, x0:x1], edge, dst=out[y0:y1, x0:x1])
+        out[:tiled_h, tiled_w:] = out[:tiled_h, tiled_w - 1:tiled_w]
+        out[tiled_h:] = out[tiled_h - 1]
+        clip_unit(out)
+        return out
 
 
 def clip_unit(x: np.ndarray) -> np.ndarray:

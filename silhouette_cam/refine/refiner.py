@@ -20,7 +20,13 @@ import cv2
 import numpy as np
 
 from silhouette_cam.fps import StageTimer
-from silhouette_cam.refine.guided import ColorGuidedSolver, ColorGuideStats, FastGuidedUpsampler, guided_coefficients
+from silhouette_cam.refine.guided import (
+    Cells,
+    ColorGuidedSolver,
+    ColorGuideStats,
+    FastGuidedUpsampler,
+    guided_coefficients,
+)
 from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
 from silhouette_cam.refine.temporal import TemporalSmoother
 from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
@@ -108,30 +114,46 @@ class EdgeRefiner:
                                          invert=settings.invert)
         coeffs *= np.float32(gain)
         coeffs[-1] += np.float32(offset)
-        return self._upsampler.apply_planes(coeffs, self._denoised_guide(frame_bgr, coeffs[:-1]))
+        height, width = frame_bgr.shape[:2]
+        factor = grid_factor(width, height, settings.grid_long_side)
+        cells = _edge_cells(coeffs[:-1])
+        return self._upsampler.apply_planes(coeffs, self._denoised_guide(frame_bgr, cells, factor), factor, cells)
 
-    def _denoised_guide(self, frame_bgr: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
         """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
 
         The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
         would reach the mask from every frame, past the temporal smoothing on the grid: a still
         person's edge shimmered. The light blur halves that flicker (webcam noise sigma 4: 0.21 ->
-        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the box around the grid
-        cells with a gain != 0 (gains [C, h, w]), grown past the bilinear upsampling's reach, is
-        blurred: elsewhere the upsampled gains are exactly 0, so the guide's pixels there (left
-        over from earlier frames in the kept buffer) never count.
+        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the grid cells the
+        upsampler reads the guide in (`cells`) are blurred: elsewhere the guide (left over from
+        earlier frames in the kept buffer) is never read. The blur's border (reflected at the
+        box's edge) needs no margin: the box's outermost pixels lie in its ring of zero-gain cells,
+        half a cell or more from any gain.
         """
         if self._guide is None or self._guide.shape != frame_bgr.shape:
             self._guide = np.zeros_like(frame_bgr)
-        active = np.any(gains != 0, axis=0)
-        rows, cols = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
-        if rows.size:
-            (height, width), (grid_h, grid_w) = frame_bgr.shape[:2], active.shape
-            # Two grid cells of margin: one for the bilinear reach, one for the blur's border.
-            y0, y1 = (int(np.clip(r * height / grid_h, 0, height)) for r in (rows[0] - 2, rows[-1] + 3))
-            x0, x1 = (int(np.clip(c * width / grid_w, 0, width)) for c in (cols[0] - 2, cols[-1] + 3))
+        if cells is not None:
+            y0, y1, x0, x1 = (index * factor for index in cells)
             cv2.GaussianBlur(frame_bgr[y0:y1, x0:x1], (3, 3), 0, dst=self._guide[y0:y1, x0:x1])
         return self._guide
+
+
+def grid_factor(width: int, height: int, grid_long_side: int) -> int:
+    """The integer downscale from a width x height frame to its working grid (grid pixels tile
+    frame pixels; see MaskRefiner.analyze)."""
+    return max(1, int(np.ceil(max(width, height) / grid_long_side)))
+
+
+def _edge_cells(gains: np.ndarray) -> Cells | None:
+    """gains [C, h, w] -> the grid cells (r0, r1, c0, c1) around every cell whose gain is not
+    exactly 0, grown by one cell (as far as bilinear upsampling reaches); None when all are 0."""
+    active = np.any(gains != 0, axis=0)
+    rows, cols = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
+    if not rows.size:
+        return None
+    h, w = active.shape
+    return max(0, int(rows[0]) - 1), min(h, int(rows[-1]) + 2), max(0, int(cols[0]) - 1), min(w, int(cols[-1]) + 2)
 
 
 def _flush_tiny(prob: np.ndarray) -> np.ndarray:
@@ -247,7 +269,7 @@ class MaskRefiner:
             # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
             # frame is cut to a multiple of the factor (<= factor - 1 pixels, right and bottom) so
             # OpenCV takes its exact integer path (2x faster than the fractional one at 720p).
-            factor = max(1, int(np.ceil(max(width, height) / settings.grid_long_side)))
+            factor = grid_factor(width, height, settings.grid_long_side)
             grid_size = (max(1, width // factor), max(1, height // factor))
             scale = grid_size[0] / width
             tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
