@@ -22,6 +22,7 @@ import numpy as np
 from silhouette_cam.fps import FpsMeter, StageTimer
 from silhouette_cam.frames import check_frame
 from silhouette_cam.refine import RAW_SETTINGS, EdgeRefiner, GridMask, MaskRefiner, RefineSettings
+from silhouette_cam.refine.region import SEARCH_TILE_COUNT
 from silhouette_cam.render import FrameRenderer, RenderSettings
 
 STAGES = ("capture", "segment", "refine", "render", "write")
@@ -205,7 +206,10 @@ def refine_still(segmenter, frame_bgr: np.ndarray, settings: RefineSettings | No
     refiner = MaskRefiner()
     prob = refiner.run(segmenter, frame_bgr, settings)
     if settings.track_people:
-        while refiner.tracker.sweeping:
+        # At most one sweep: someone a tile saw but their crop does not would start another.
+        for _ in range(SEARCH_TILE_COUNT):
+            if not refiner.tracker.sweeping:
+                break
             prob = refiner.run(segmenter, frame_bgr, settings)
         if refiner.tracker.box is not None:
             prob = refiner.run(segmenter, frame_bgr, settings)

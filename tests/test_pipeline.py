@@ -120,6 +120,20 @@ def test_refine_still_finds_a_person_too_small_for_the_whole_picture():
     assert iou(prob > 0.5, truth) > 0.9
 
 
+def test_refine_still_ends_when_only_a_search_tile_sees_somebody():
+    """A person the search tile sees but their crop does not would start sweep after sweep."""
+
+    class TileOnlySegmenter(BrightSegmenter):
+        def segment_lowres(self, frame_bgr: np.ndarray) -> np.ndarray:
+            assert len(self.calls) < 100, "refine_still keeps sweeping"
+            out = super().segment_lowres(frame_bgr)
+            return out if frame_bgr.shape[:2] == (216, 384) else np.zeros_like(out)  # 60 % of 640x360
+
+    segmenter = TileOnlySegmenter()
+    prob = refine_still(segmenter, disk_frame(640, 360, (100, 80), 20))
+    assert prob.shape == (360, 640) and len(segmenter.calls) <= 12
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * 4096 / 2**20

@@ -301,6 +301,8 @@ def test_tracker_finishes_its_sweep_when_the_first_tile_finds_somebody():
     plan = tracker.plan(size)
     assert len(plan.crops) == 1  # the person found in the tile gets a crop in the next frame
     assert plan.search and plan.search != first  # and the other tiles are still searched
+    tracker.update(np.zeros((90, 160), np.float32), size)  # the crop saw nobody: a new sweep ...
+    assert tracker.plan(size).search not in (first, plan.search)  # ... goes on to the next tiles
 
 
 def test_refiner_finds_small_people_the_whole_frame_pass_misses():

@@ -148,7 +148,9 @@ class PersonRegionTracker:
         seen = mask if found is None else np.maximum(mask, found)
         nobody_seen = not (seen > 0.5).any()
         if nobody_seen and not self._nobody_seen:  # from now on nobody in sight: sweep the tiles
-            self._sweep_left, self._since_search, self._search_index = SEARCH_TILE_COUNT, 0, -1
+            # (from the tile after the last one searched: a sweep cut short by someone only a tile
+            # sees, not their crop, must not keep searching the same first tiles)
+            self._sweep_left, self._since_search = SEARCH_TILE_COUNT, 0
         self._nobody_seen = nobody_seen
         targets = self._people_boxes(seen, frame_size)
         if not targets:  # nobody, or somebody filling the frame: the whole frame from now on
