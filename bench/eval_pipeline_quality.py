@@ -1,6 +1,10 @@
 """Quality of the refined mask against ground truth: DAVIS dance-twirl (IoU, boundary F, dtSSD) and
 the portraits (IoU, boundary F), raw network vs refinement settings. Prints a table.
 
+dtSSD is also split by where the truth changes between the two frames ("moving": the mask must
+change there too, and what it scores is the edge's accuracy) and where it does not ("still": the
+mask's own flicker); the two add up to dtSSD.
+
     python bench/eval_pipeline_quality.py [--data ../shared/data] [--model auto] [--set edge_radius=6 ...]
 
 Evaluation data only: it is read from the shared data folder, never copied.
@@ -34,7 +38,7 @@ def person_iou(pred: np.ndarray, gt: np.ndarray) -> float:
 def score_video(segmenter, settings: RefineSettings, video: Path, mask_dir: Path) -> dict[str, float]:
     """Run the refiner over the video; frame i is scored against mask_dir/{i:05d}.png."""
     refiner = MaskRefiner()
-    ious, bfs, flicker = [], [], []
+    ious, bfs, flicker, moving = [], [], [], []
     prev = None
     with VideoFileSource(video) as source:
         for index, (frame, _) in enumerate(source):
@@ -48,9 +52,11 @@ def score_video(segmenter, settings: RefineSettings, video: Path, mask_dir: Path
             bfs.append(boundary_f(pred, gt > 0, 3))
             if prev is not None:
                 flicker.append(dtssd(prev[0], prob, prev[1], gt))
+                truth_changed = gt != prev[1]
+                moving.append(dtssd(prev[0] * truth_changed, prob * truth_changed, prev[1], gt))
             prev = (prob, gt)
     return {"iou": float(np.mean(ious)), "bf": float(np.mean(bfs)), "dtssd": float(np.mean(flicker)) * 100,
-            "frames": len(ious)}
+            "dtssd_moving": float(np.mean(moving)) * 100, "frames": len(ious)}
 
 
 def score_portraits(segmenter, settings: RefineSettings, folder: Path, limit: int | None) -> dict[str, float]:
@@ -99,10 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     video = args.data / "davis" / "videos" / "dance-twirl.mp4"
     masks = args.data / "davis" / "masks" / "dance-twirl"
     print(f"model={args.model} settings: {default}")
-    print(f"{'settings':16s} {'DAVIS IoU':>9s} {'BF@3':>6s} {'dtSSD%':>7s} {'portr IoU':>9s} {'BF@3':>6s}")
+    print(f"{'settings':16s} {'DAVIS IoU':>9s} {'BF@3':>6s} {'dtSSD%':>7s} {'moving':>7s} {'still':>7s} "
+          f"{'portr IoU':>9s} {'BF@3':>6s}")
     for name, settings in rows:
         davis = score_video(segmenter, settings, video, masks)
-        line = f"{name:16s} {davis['iou']:9.4f} {davis['bf']:6.4f} {davis['dtssd']:7.3f}"
+        still = davis["dtssd"] - davis["dtssd_moving"]
+        line = (f"{name:16s} {davis['iou']:9.4f} {davis['bf']:6.4f} {davis['dtssd']:7.3f} "
+                f"{davis['dtssd_moving']:7.3f} {still:7.3f}")
         if not args.skip_portraits:
             portraits = score_portraits(segmenter, settings, args.data / "portraits", args.portraits)
             line += f" {portraits['iou']:9.4f} {portraits['bf']:6.4f}"
