@@ -20,22 +20,31 @@ TIME_BASE = Fraction(1, 1000)
 # zerolatency: no lookahead / frame-thread queue, so frames reach the file (and survive a crash) at
 # once; costs a little compression, and buys threads that split each frame (sliced threads).
 X264 = {"preset": "veryfast", "crf": "21", "tune": "zerolatency"}
+# The same for VP9: lag-in-frames 0, or libvpx holds 25 frames (1 s) back for its lookahead.
+VP9 = {"deadline": "realtime", "cpu-used": "8", "b": "0", "lag-in-frames": "0"}
 # suffix -> [(codec, pix_fmt, options)] in order of preference; the first the PyAV build has wins.
 OPAQUE_CODECS = {
     ".mp4": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
     ".mkv": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
     ".mov": [("libx264", "yuv420p", X264), ("mpeg4", "yuv420p", {"qscale": "3"})],
-    ".webm": [("libvpx-vp9", "yuv420p", {"deadline": "realtime", "cpu-used": "8", "crf": "32", "b": "0"})],
+    ".webm": [("libvpx-vp9", "yuv420p", {**VP9, "crf": "32"})],
 }
 ALPHA_CODECS = {
-    ".webm": [("libvpx-vp9", "yuva420p", {"deadline": "realtime", "cpu-used": "8", "crf": "30", "b": "0"})],
+    ".webm": [("libvpx-vp9", "yuva420p", {**VP9, "crf": "30"})],
     ".mov": [("prores_ks", "yuva444p10le", {"profile": "4444"}), ("qtrle", "argb", {})],
     ".mkv": [("ffv1", "yuva420p", {}), ("png", "rgba", {})],
 }
+# flush_packets: hand what the muxer writes to the OS at once. Otherwise libavformat holds up to
+# 32 KiB in its write buffer: for a low-bitrate recording (a silhouette is two flat colors) that was
+# the whole first 10 s, all of it lost on a crash.
+_FLUSHED = {"flush_packets": "1"}
 CONTAINER_OPTIONS = {
     # Fragmented MP4: the moov atom up front, then self-contained fragments; readable after a crash.
-    ".mp4": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
-    ".mov": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    ".mp4": {"movflags": "frag_keyframe+empty_moov+default_base_moof", **_FLUSHED},
+    ".mov": {"movflags": "frag_keyframe+empty_moov+default_base_moof", **_FLUSHED},
+    # Matroska / WebM: a cluster is written when it closes; at most 1 s each (the default let 2 s wait).
+    ".mkv": {"cluster_time_limit": "1000", **_FLUSHED},
+    ".webm": {"cluster_time_limit": "1000", **_FLUSHED},
 }
 
 

@@ -15,20 +15,7 @@ import numpy as np
 import pytest
 
 from silhouette_cam.sinks import PngSequenceWriter, VideoRecorder, save_snapshot
-
-
-def decode(path):
-    """All decodable frames as (RGBA image, time s); a truncated tail (after a crash) ends the list,
-    as it would end playback."""
-    frames = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        try:
-            for packet in container.demux(stream):
-                frames.extend((f.to_ndarray(format="rgba"), f.time) for f in packet.decode())
-        except av.error.InvalidDataError:
-            pass
-    return frames
+from tests.fixtures.video import decode
 
 
 def striped(i: int, channels: int = 3) -> np.ndarray:
@@ -101,13 +88,19 @@ def test_png_folder_that_cannot_be_written(tmp_path):
 
 CHILD = textwrap.dedent("""
     import sys
+    import cv2
     import numpy as np
     from silhouette_cam.sinks import VideoRecorder
-    recorder = VideoRecorder(sys.argv[1], fps=25, size=(160, 120))
+    path, content = sys.argv[1:]
+    recorder = VideoRecorder(path, fps=25, size=(320, 240))
     rng = np.random.default_rng(0)
     i = 0
     while True:
-        image = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+        if content == "noise":  # a high bitrate
+            image = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+        else:  # a silhouette: two flat colors, a few hundred bytes a frame
+            image = np.full((240, 320, 3), 30, np.uint8)
+            cv2.circle(image, (40 + 2 * i % 240, 120), 40, (250, 250, 250), -1)
         recorder.write(image, i / 25)
         print(i, flush=True)
         i += 1
@@ -115,10 +108,12 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["killed.mp4", "killed.mkv"])
-def test_recording_survives_kill_9(tmp_path, name):
+@pytest.mark.parametrize("content", ["noise", "silhouette"])
+@pytest.mark.parametrize("name", ["killed.mp4", "killed.mkv", "killed.webm"])
+def test_recording_survives_kill_9(tmp_path, name, content):
+    """A high and a very low bitrate: the low one once sat whole in the muxer's write buffer."""
     path = tmp_path / name
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), content], stdout=subprocess.PIPE, text=True)
     try:
         written = -1
         for line in child.stdout:  # wait on the child's own progress reports, not on a clock
