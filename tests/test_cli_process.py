@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import resource
+import signal
+import subprocess
+import sys
+
 import av
 import cv2
 import numpy as np
@@ -9,6 +14,7 @@ import pytest
 
 from silhouette_cam.cli import main
 from silhouette_cam.sources import demo_clip_path
+from tests.fixtures.video import decode
 
 
 def count_frames(path) -> int:
@@ -56,6 +62,31 @@ def test_unreadable_input_and_unwritable_output(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["process", str(demo_clip_path()), "-o", str(blocker / "pngs"), "--quiet"]) == 2
     assert "pngs" in capsys.readouterr().err
+
+
+def _file_size_limit(limit_bytes: int):
+    """For a child process: writes past `limit_bytes` fail (EFBIG) as they would on a full disk,
+    instead of the default SIGXFSZ killing the process."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return apply
+
+
+@pytest.mark.slow
+def test_disk_filling_mid_recording_is_one_line_exit_2_and_keeps_what_was_written(tmp_path):
+    out = tmp_path / "half.mp4"  # the whole clip is ~190 kB: the "disk" fills half way
+    cli = "import sys; from silhouette_cam.cli import main; sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run([sys.executable, "-c", cli, "process", str(demo_clip_path()), "-o", str(out),
+                             "--quiet", "--device", "cpu"],
+                            capture_output=True, text=True, preexec_fn=_file_size_limit(100_000), timeout=300)
+    err = result.stderr.strip()
+    assert result.returncode == 2, err
+    assert len(err.splitlines()) == 1 and "half.mp4" in err and "Traceback" not in err, err
+    frames = decode(out)
+    times = [t for _, t in frames]
+    assert 24 <= len(frames) < 62, f"{len(frames)} of 62 frames kept"  # at least 2 s of the 5 s clip
+    assert times == sorted(times) and times[0] == 0
 
 
 @pytest.mark.slow
