@@ -91,7 +91,7 @@ def test_bad_inputs_name_the_thing(tmp_path):
         open_source(str(tmp_path / "one.png"))
 
 
-def test_missing_camera_falls_back_to_demo_with_message():
+def test_missing_camera_falls_back_to_demo_with_message(capfd):
     with pytest.raises(OSError, match="camera"):
         CameraSource(97)
     source, message = open_camera_or_demo(97)
@@ -99,6 +99,7 @@ def test_missing_camera_falls_back_to_demo_with_message():
         assert "97" in message and "demo" in message
         assert source.read() is not None
     assert isinstance(list_cameras(), list)
+    assert "WARN" not in capfd.readouterr().err  # our one line, not OpenCV's per-backend warnings too
 
 
 def test_camera_label_shows_resolution_and_frame_rate():
