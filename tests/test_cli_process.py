@@ -46,6 +46,7 @@ def test_process_cutout_to_rgba_png_sequence(tmp_path):
     (["--mode", "sketch"], "mode 'sketch'"),
     (["--background", "fog"], "background 'fog'"),
     (["--background", "missing.png"], "missing.png"),
+    (["--max-frames", "-3"], "--max-frames must be >= 1, got -3"),
 ])
 def test_bad_options_are_one_line_errors_with_exit_2(tmp_path, capsys, args, message):
     code = main(["process", str(demo_clip_path()), "-o", str(tmp_path / "o.mp4"), "--quiet", *args])

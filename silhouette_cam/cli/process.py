@@ -60,6 +60,8 @@ def build_settings(args: argparse.Namespace):
 
     if args.mode not in MODES:
         raise ValueError(f"mode {args.mode!r} is not one of {', '.join(MODES)}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
     changes: dict[str, object] = {"mode": args.mode, "overlay_opacity": args.opacity,
                                   **background_settings(args.background)}
     if args.color is not None:
