@@ -107,8 +107,10 @@ class SourcePicker(QComboBox):
             self.addItem(label, spec)
         if is_camera_spec(self._current):
             label = f"Camera {self._current} (not found)"
-        else:
+        else:  # a file: the demo clip plays in its place when it is gone (the status bar says so)
             label = Path(self._current).name or self._current
+            if not Path(self._current).exists():
+                label += " (not found)"
         if self.findData(self._current) < 0:
             self.addItem(name or label, self._current)
         self.addItem("Video file…", _PICK_FILE)
