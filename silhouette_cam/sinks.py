@@ -34,17 +34,17 @@ ALPHA_CODECS = {
     ".mov": [("prores_ks", "yuva444p10le", {"profile": "4444"}), ("qtrle", "argb", {})],
     ".mkv": [("ffv1", "yuva420p", {}), ("png", "rgba", {})],
 }
-# flush_packets: hand what the muxer writes to the OS at once. Otherwise libavformat holds up to
-# 32 KiB in its write buffer: for a low-bitrate recording (a silhouette is two flat colors) that was
-# the whole first 10 s, all of it lost on a crash.
-_FLUSHED = {"flush_packets": "1"}
+# Every container: flush_packets hands what the muxer writes to the OS at once. Otherwise
+# libavformat holds up to 32 KiB in its write buffer: for a low-bitrate recording (a silhouette is
+# two flat colors) that was the whole first 10 s, all of it lost on a crash.
+FLUSHED = {"flush_packets": "1"}
 CONTAINER_OPTIONS = {
     # Fragmented MP4: the moov atom up front, then self-contained fragments; readable after a crash.
-    ".mp4": {"movflags": "frag_keyframe+empty_moov+default_base_moof", **_FLUSHED},
-    ".mov": {"movflags": "frag_keyframe+empty_moov+default_base_moof", **_FLUSHED},
+    ".mp4": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    ".mov": {"movflags": "frag_keyframe+empty_moov+default_base_moof"},
     # Matroska / WebM: a cluster is written when it closes; at most 1 s each (the default let 2 s wait).
-    ".mkv": {"cluster_time_limit": "1000", **_FLUSHED},
-    ".webm": {"cluster_time_limit": "1000", **_FLUSHED},
+    ".mkv": {"cluster_time_limit": "1000"},
+    ".webm": {"cluster_time_limit": "1000"},
 }
 
 
@@ -91,7 +91,7 @@ class VideoRecorder:
         self._last_pts = -1
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._container = av.open(str(self.path), "w", options=CONTAINER_OPTIONS.get(suffix, {}))
+            self._container = av.open(str(self.path), "w", options={**CONTAINER_OPTIONS.get(suffix, {}), **FLUSHED})
         except (av.FFmpegError, OSError) as exc:
             raise OSError(f"cannot open {self.path} for recording: {exc}") from None
         rate = Fraction(round(self.fps * 1000), 1000)
