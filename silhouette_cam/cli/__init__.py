@@ -17,6 +17,7 @@ from silhouette_cam.errors import DeviceError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("silhouette_cam.cli.gui", "open the live window (the default)"),
     "process": ("silhouette_cam.cli.process", "render a video or image folder to a video or PNG sequence"),
+    "virtualcam": ("silhouette_cam.cli.virtualcam", "send the rendering to a virtual camera for video calls"),
     "segment": ("silhouette_cam.cli.segment", "write person masks for images"),
     "eval": ("silhouette_cam.cli.evaluate", "score a model against ground-truth masks"),
     "train": ("silhouette_cam.cli.train", "train or fine-tune a model on image/mask folders"),
