@@ -177,7 +177,9 @@ class VirtualCamera:
         x, y, w, h = letterbox_rect((width, height), self._size)
         self._canvas[:] = self._bars
         self._inner = self._canvas[y:y + h, x:x + w]
-        self._interpolation = cv2.INTER_AREA if w < width else cv2.INTER_LINEAR
+        # Bilinear down to half size (every pixel still counts; INTER_AREA took 12.5 ms for 1080p -> 720p,
+        # bilinear 1.7 ms); area averaging below that, where bilinear would alias.
+        self._interpolation = cv2.INTER_AREA if w < width / 2 else cv2.INTER_LINEAR
 
     def _flatten(self, rgba: np.ndarray) -> np.ndarray:
         """[H, W, 4] RGBA -> [H, W, 3] RGB on the matte: rgb * a + matte * (1 - a), in uint8 (within 1)."""
