@@ -96,12 +96,17 @@ def pillow(**options: object) -> Callable[[np.ndarray], bytes]:
     return encode
 
 
-def with_zlib(rgba: np.ndarray) -> bytes:
-    saved, png_encoder._deflate = png_encoder._deflate, png_encoder.zlib
-    try:
-        return png_encoder.encode_png(rgba)
-    finally:
-        png_encoder._deflate = saved
+def chosen(level: int, use_zlib: bool = False) -> Callable[[np.ndarray], bytes]:
+    """png_encoder at a deflate level; use_zlib: its fallback when `isal` is missing."""
+    def encode(rgba: np.ndarray) -> bytes:
+        saved = png_encoder._deflate
+        if use_zlib:
+            png_encoder._deflate = png_encoder.zlib
+        try:
+            return png_encoder.encode_png(rgba, level=level)
+        finally:
+            png_encoder._deflate = saved
+    return encode
 
 
 def encoders(slow: bool) -> dict[str, Callable[[np.ndarray], bytes]]:
@@ -114,8 +119,11 @@ def encoders(slow: bool) -> dict[str, Callable[[np.ndarray], bytes]]:
     table["cv2 level 1 filter UP RLE"] = opencv(c, 1, f, cv2.IMWRITE_PNG_FILTER_UP, s, cv2.IMWRITE_PNG_STRATEGY_RLE)
     table["Pillow compress_level 1"] = pillow(compress_level=1)
     table["Pillow compress_level 6"] = pillow(compress_level=6)
-    table["chosen: Up filter + zlib level 1"] = with_zlib
-    table[f"chosen: Up filter + {png_encoder.deflate_backend()} level 1"] = png_encoder.encode_png
+    table["Up filter + zlib level 1 (fallback)"] = chosen(1, use_zlib=True)
+    backend = png_encoder.deflate_backend()
+    for level in (0, 1, 2, 3) if backend == "isal" else (1,):
+        mark = "chosen: " if level == png_encoder.DEFLATE_LEVEL else ""
+        table[f"{mark}Up filter + {backend} level {level}"] = chosen(level)
     return table
 
 

@@ -114,6 +114,30 @@ def test_names_follow_write_order_when_workers_finish_out_of_order(tmp_path, mon
         np.testing.assert_array_equal(read_rgba(tmp_path / f"{i:06d}.png"), frame)
 
 
+def test_write_blocks_while_depth_frames_wait_and_close_waits_for_all(tmp_path, monkeypatch):
+    release = threading.Event()
+    encode = png_sequence.png_from_filtered_rows
+
+    def held_until_released(rows, channels):
+        assert release.wait(10), "never released"
+        return encode(rows, channels)
+
+    monkeypatch.setattr(png_sequence, "png_from_filtered_rows", held_until_released)
+    writer = PngSequenceWriter(tmp_path, workers=1, depth=2)
+    frames = random_frames(3)
+    writer.write(frames[0])  # in work (held)
+    writer.write(frames[1])  # queued: depth 2 reached
+    third = threading.Thread(target=writer.write, args=(frames[2],))
+    third.start()
+    third.join(0.3)
+    assert third.is_alive(), "a third frame was accepted while two were waiting"
+    assert writer.frames_written == 0 and listing(tmp_path) == []
+    release.set()
+    third.join(10)
+    writer.close()
+    assert writer.frames_written == 3 and len(listing(tmp_path)) == 3
+
+
 def failing_open_at(failing_name: str):
     """An `open` for png_sequence that fails like a full disk for one file: half written, then ENOSPC."""
     real_open = open
