@@ -129,7 +129,7 @@ class PngSequenceWriter:
                     error = OSError(f"cannot write {self.path_of(index)}: {type(error).__name__}: {error}")
                 if self._failure is None or index < self._failure[0]:
                     self._failure = (index, error)
-            elif self._failure is None or index < self._failure[0]:
+            else:  # counted only up to a gap: a failed frame never enters _done
                 self._done.add(index)
                 while self._written in self._done:
                     self._done.discard(self._written)
@@ -139,13 +139,14 @@ class PngSequenceWriter:
     def _raise_failure(self) -> None:
         """Re-raise a worker's failure once: stop the pool, remove frames after the failed one."""
         with self._lock:
-            failure, reported = self._failure, self._reported
-            self._reported = self._reported or failure is not None
-        if failure is None or reported:
-            return
-        self._shutdown()
-        self._remove_after(failure[0])
-        raise failure[1]
+            if self._failure is None or self._reported:
+                return
+            self._reported = True
+        self._shutdown()  # frames in work finish first: an earlier frame may fail too, and is the one to report
+        with self._lock:
+            failed_index, error = self._failure
+        self._remove_after(failed_index)
+        raise error
 
     def _remove_after(self, failed_index: int) -> None:
         with self._lock:

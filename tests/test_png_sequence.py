@@ -249,6 +249,36 @@ def test_frames_finished_after_a_failed_one_are_removed_so_the_sequence_has_no_g
     assert writer.frames_written == 1 and listing(tmp_path) == ["000000.png"]
 
 
+def test_a_frame_in_work_when_an_earlier_one_fails_is_removed_too(tmp_path, monkeypatch):
+    real_write = png_sequence.write_file_checked
+    failure_recorded, second_started = threading.Event(), threading.Event()
+
+    def write(path, data):
+        if path.name == "000001.png":  # fails once frame 2 is in work
+            assert second_started.wait(10), "frame 2 never started"
+            raise OSError(f"cannot write {path}: No space left on device")
+        if path.name == "000002.png":  # lands after frame 1's failure is recorded
+            second_started.set()
+            assert failure_recorded.wait(10), "frame 1's failure was never recorded"
+        real_write(path, data)
+
+    monkeypatch.setattr(png_sequence, "write_file_checked", write)
+    writer = PngSequenceWriter(tmp_path, workers=2, depth=4)
+    real_finished = writer._finished
+
+    def finished(index, future):
+        real_finished(index, future)
+        if index == 1:
+            failure_recorded.set()
+
+    writer._finished = finished
+    for frame in random_frames(3):
+        writer.write(frame)
+    with pytest.raises(OSError, match=r"000001\.png"):
+        writer.close()
+    assert writer.frames_written == 1 and listing(tmp_path) == ["000000.png"]
+
+
 def test_write_checks_the_image_on_the_callers_thread(tmp_path):
     with PngSequenceWriter(tmp_path) as writer:
         with pytest.raises(ValueError, match=r"\[H, W, 3\|4\] uint8"):
