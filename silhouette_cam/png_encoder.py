@@ -1,12 +1,13 @@
 """A fast, lossless PNG encoder for rendered frames: the "Up" filter in numpy, deflate by ISA-L.
 
-Measured on 1280x720 RGBA cutout frames (bench/bench_png_export.py; 2-core AMD EPYC): OpenCV's
-PNG writer at its default level 1 spends most of its ~52 ms per frame choosing a filter per row
-(level 0 with that choice still took 32 ms); one fixed "Up" filter row-wise costs 0.5 ms in numpy and
-compresses as well, and ISA-L's deflate (the `isal` package) at level 1 is ~3x faster than zlib's
-level 1 for the same size. Together: ~11 ms and 1.28 MB per frame, against OpenCV's 1.33 MB at
-its level 1 and 1.15 MB at zlib's default level 6. Without `isal` (no wheel for the platform) the
-stream is made by the standard library's zlib at level 1: the same files, ~3x slower.
+Measured on 1280x720 RGBA cutout frames (bench/bench_png_export.py, README "PNG export"): OpenCV's
+PNG writer at its default level 1 spends most of its time choosing a filter per row (level 0, no
+compression, still took half as long); one fixed "Up" filter, a numpy subtraction (~0.5 ms), compresses
+as well, and ISA-L's deflate (the `isal` package, zlib's stream format) at level 1 is ~3x faster
+than zlib's level 1. Together ~6x faster than OpenCV's level 1 for a 3 % smaller file (1.29 MB a
+frame; zlib's default level 6 gives 1.15 MB at ~5x OpenCV level 1's time). Without `isal` (no wheel
+for the platform) the standard library's zlib makes the stream at level 1: ~3x slower than ISA-L,
+still ~2x faster than OpenCV's level 1, and 2 % smaller.
 
 The split into `up_filtered_rows` (validates, and returns an owned copy: cheap, on the caller's
 thread) and `png_from_filtered_rows` (compression: slow, releases the GIL) lets a writer hand the
