@@ -48,7 +48,7 @@ def test_process_returns_this_frames_mask_and_timings():
 @pytest.mark.parametrize("live", [False, True])
 def test_threaded_runner_never_pairs_a_frame_with_a_stale_mask(live):
     source = MovingDiskSource(frames=12)
-    pipe = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal=False))
+    pipe = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal_strength=0.0))
     with PipelineRunner(pipe, source, live=live) as runner:
         outs = [(out.timestamp_s, out.mask.copy()) for out in runner]
     if not live:
