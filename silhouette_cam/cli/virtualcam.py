@@ -20,8 +20,9 @@ REPORT_EVERY_S = 5.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="0", help="camera index or device path, a video file, an image "
-                        "folder or 'demo' (default 0)")
-    parser.add_argument("--loop", action="store_true", help="play a video file or image folder in a loop (default: off)")
+                        "folder or 'demo' (default: 0)")
+    parser.add_argument("--loop", action="store_true",
+                        help="play a video file or image folder in a loop (default: off)")
     parser.add_argument("--output-device", default=None, metavar="DEVICE", help="the virtual camera: "
                         "/dev/videoN (Linux) or 'OBS Virtual Camera' (default: the first one found)")
     parser.add_argument("--backend", default=None, help="pyvirtualcam backend: v4l2loopback | obs | "
