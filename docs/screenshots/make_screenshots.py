@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from silhouette_cam.gui.app import application
-from silhouette_cam.gui.main_window import LaunchOptions, MainWindow
+from silhouette_cam.gui.launch import LaunchOptions
+from silhouette_cam.gui.main_window import MainWindow
 from silhouette_cam.gui.settings_store import SettingsStore
 from silhouette_cam.sources import VideoFileSource, demo_clip_path
 

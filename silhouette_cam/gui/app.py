@@ -8,7 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
-from .main_window import LaunchOptions, MainWindow
+from .launch import LaunchOptions
+from .main_window import MainWindow
 from .settings_store import APPLICATION, ORGANIZATION, SettingsStore
 
 
