@@ -13,6 +13,7 @@ import os
 import sys
 
 from silhouette_cam.errors import DeviceError
+from silhouette_cam.opencv_log import quiet_opencv_log
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -60,14 +61,6 @@ def unknown_subcommand(word: str) -> str:
     return f"silhouette-cam: error: unknown subcommand {word!r}: {hint}"
 
 
-def quiet_opencv_log() -> None:
-    """OpenCV's process-wide log level, set once before any thread starts: its warnings for a camera
-    that does not open (one per backend tried) repeat what our own one-line messages say."""
-    import cv2
-
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
@@ -80,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser, name = build_parser(argv)
     args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
     module = importlib.import_module(SUBCOMMANDS[name][0])
-    quiet_opencv_log()
+    quiet_opencv_log()  # before any thread starts (the level is process-wide)
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
+from silhouette_cam.opencv_log import quiet_opencv_log
+
 from .launch import LaunchOptions
 from .main_window import MainWindow
 from .settings_store import APPLICATION, ORGANIZATION, SettingsStore
@@ -28,6 +30,7 @@ def application() -> QApplication:
 
 def run_window(launch: LaunchOptions, *, settings_path: str | Path | None = None) -> int:
     """Open the window, run the event loop until it closes; returns the exit code (0 = fine)."""
+    quiet_opencv_log()  # before the worker and camera-probe threads start
     app = application()
     store = SettingsStore.at_path(settings_path) if settings_path else SettingsStore.for_user()
     window = MainWindow(store, launch)
