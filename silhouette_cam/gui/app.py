@@ -20,6 +20,7 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if existing is not None:
         return existing  # type: ignore[return-value]
+    quiet_opencv_log()  # before the worker and camera-probe threads start
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -30,7 +31,6 @@ def application() -> QApplication:
 
 def run_window(launch: LaunchOptions, *, settings_path: str | Path | None = None) -> int:
     """Open the window, run the event loop until it closes; returns the exit code (0 = fine)."""
-    quiet_opencv_log()  # before the worker and camera-probe threads start
     app = application()
     store = SettingsStore.at_path(settings_path) if settings_path else SettingsStore.for_user()
     window = MainWindow(store, launch)
