@@ -136,10 +136,10 @@ class EdgeRefiner:
     def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
         """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
 
-        The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
+        The mask's edge is a * guide + b with large gains a there, so the guide's sensor noise
         would reach the mask from every frame, past the temporal smoothing on the grid: a still
-        person's edge shimmered. The light blur halves that flicker (webcam noise sigma 4: 0.21 ->
-        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the grid cells the
+        person's edge shimmered. The light blur halves that flicker at almost no cost in boundary
+        accuracy (docs/pipeline.md has the numbers). Only the grid cells the
         upsampler reads the guide in (`cells`) are blurred: elsewhere the guide (left over from
         earlier frames in the kept buffer) is never read. The blur's border (reflected at the
         box's edge) needs no margin: the box's outermost pixels lie in its ring of zero-gain cells,
@@ -174,9 +174,8 @@ def _flush_tiny(prob: np.ndarray) -> np.ndarray:
     """Set probabilities below 1e-4 (invisible: 0.03 gray levels) to exactly 0, in place.
 
     The network's background probabilities (1e-20 and less) and the smoother's geometric decay in
-    still scenes otherwise reach float32's subnormal range in the guided filter's products, and the
-    CPU handles subnormals ~100x slower: without this a 720p frame took 2.5 ms longer (7.3 vs 5.7 ms
-    for the full-resolution step alone), and more the longer the scene stayed still.
+    still scenes otherwise reach float32's subnormal range in the guided filter's products, which
+    the CPU handles far slower, more so the longer the scene stays still (docs/pipeline.md).
     """
     cv2.threshold(prob, 1e-4, 0.0, cv2.THRESH_TOZERO, dst=prob)
     return prob
