@@ -73,7 +73,8 @@ class PipelineSettings:
         """A copy with stored flat values applied one by one: unknown or bad ones are skipped (one
         bad value must not cost the user the others) -> (settings, {name: why skipped})."""
         settings, skipped = self, {}
-        for name, value in stored.items():
+        # The background's kind last: an image or video background validates only with its file.
+        for name, value in sorted(stored.items(), key=lambda item: item[0] == "background"):
             try:
                 settings = settings.replace(**{name: value})
             except (ValueError, TypeError) as exc:
