@@ -99,25 +99,31 @@ class EdgeRefiner:
         self._color_solver = ColorGuidedSolver()
         self._upsampler = FastGuidedUpsampler()
         self._guide: np.ndarray | None = None  # the frame, denoised, as the full-resolution guide
+        self.profile: StageTimer | None = None  # sub-stage timings (bench/bench_refine.py)
 
     def finish(self, grid: np.ndarray, guide: ColorGuideStats | np.ndarray, frame_bgr: np.ndarray,
                settings: RefineSettings) -> np.ndarray:
         """grid [h, w] float32 0..1, guide (see GridMask), frame [H, W, 3] uint8 BGR ->
         [H, W] float32 0..1, a new array."""
-        if isinstance(guide, ColorGuideStats):
-            coeffs = self._color_solver.coefficients_from(guide, grid)                        # [4, h, w]
-        else:
-            coeffs = np.stack(guided_coefficients(guide, grid, int(settings.edge_radius),
-                                                  float(settings.edge_eps)))                 # [2, h, w]
-        # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
-        gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
-                                         invert=settings.invert)
-        coeffs *= np.float32(gain)
-        coeffs[-1] += np.float32(offset)
-        height, width = frame_bgr.shape[:2]
-        factor = grid_factor(width, height, settings.grid_long_side)
-        cells = _edge_cells(coeffs[:-1])
-        return self._upsampler.apply_planes(coeffs, self._denoised_guide(frame_bgr, cells, factor), factor, cells)
+        stage = _stage(self.profile)
+        with stage("coefficients"):
+            if isinstance(guide, ColorGuideStats):
+                coeffs = self._color_solver.coefficients_from(guide, grid)                        # [4, h, w]
+            else:
+                coeffs = np.stack(guided_coefficients(guide, grid, int(settings.edge_radius),
+                                                      float(settings.edge_eps)))                 # [2, h, w]
+            # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
+            gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
+                                             invert=settings.invert)
+            coeffs *= np.float32(gain)
+            coeffs[-1] += np.float32(offset)
+            height, width = frame_bgr.shape[:2]
+            factor = grid_factor(width, height, settings.grid_long_side)
+            cells = _edge_cells(coeffs[:-1])
+        with stage("guide blur"):
+            guide_full = self._denoised_guide(frame_bgr, cells, factor)
+        with stage("upsample"):
+            return self._upsampler.apply_planes(coeffs, guide_full, factor, cells)
 
     def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
         """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
@@ -137,6 +143,10 @@ class EdgeRefiner:
             y0, y1, x0, x1 = (index * factor for index in cells)
             cv2.GaussianBlur(frame_bgr[y0:y1, x0:x1], (3, 3), 0, dst=self._guide[y0:y1, x0:x1])
         return self._guide
+
+
+def _stage(profile: StageTimer | None):
+    return profile.stage if profile is not None else (lambda _name: nullcontext())
 
 
 def grid_factor(width: int, height: int, grid_long_side: int) -> int:
@@ -220,6 +230,7 @@ class MaskRefiner:
         self._edges = EdgeRefiner()
         self._guide_solver = ColorGuidedSolver()  # the frame's share of the color guided filter
         self.last_crops: tuple[Box, ...] = ()  # the crops used for the last frame (for display / debugging)
+        self.profile: StageTimer | None = None  # sub-stage timings (bench/bench_refine.py)
 
     def reset(self) -> None:
         """Forget history (new source, seek, settings that change the mask's meaning)."""
@@ -265,42 +276,48 @@ class MaskRefiner:
                 whole = segmenter.segment_lowres(frame_bgr)
             searched = [(box, segmenter.segment_lowres(frame_bgr[box[1]:box[3], box[0]:box[2]])) for box in plan.search]
         self.last_crops = tuple(box for box, _ in crops)
+        sub = _stage(self.profile)
         with stage("refine"):
             # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
             # frame is cut to a multiple of the factor (<= factor - 1 pixels, right and bottom) so
             # OpenCV takes its exact integer path (2x faster than the fractional one at 720p).
-            factor = grid_factor(width, height, settings.grid_long_side)
-            grid_size = (max(1, width // factor), max(1, height // factor))
-            scale = grid_size[0] / width
-            tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
-            color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
-            gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
-            gray_grid *= np.float32(1.0 / 255.0)
-            grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
-            if whole is not None:
-                _paste(whole, frame_box, scale, grid)
-            _paste_crops(crops, scale, grid)
-            if settings.track_people:
-                found = None
-                if searched:
-                    found = np.zeros_like(grid)
-                    _paste_crops(searched, scale, found)
-                self.tracker.update(grid, (width, height), found)
-            if settings.temporal and settings.temporal_strength > 0:
-                self.smoother.static_weight = 1.0 - settings.temporal_strength
-                grid = self.smoother.smooth(grid, gray_grid)
-            # In place: with smoothing on, the smoother's kept state (the array it returned) is
-            # flushed too, so still scenes stay at exact zeros.
-            _flush_tiny(grid)
+            with sub("downscale"):
+                factor = grid_factor(width, height, settings.grid_long_side)
+                grid_size = (max(1, width // factor), max(1, height // factor))
+                scale = grid_size[0] / width
+                tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
+                color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
+                gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
+                gray_grid *= np.float32(1.0 / 255.0)
+            with sub("composite"):
+                grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
+                if whole is not None:
+                    _paste(whole, frame_box, scale, grid)
+                _paste_crops(crops, scale, grid)
+            with sub("track"):
+                if settings.track_people:
+                    found = None
+                    if searched:
+                        found = np.zeros_like(grid)
+                        _paste_crops(searched, scale, found)
+                    self.tracker.update(grid, (width, height), found)
+            with sub("temporal"):
+                if settings.temporal and settings.temporal_strength > 0:
+                    self.smoother.static_weight = 1.0 - settings.temporal_strength
+                    grid = self.smoother.smooth(grid, gray_grid)
+                # In place: with smoothing on, the smoother's kept state (the array it returned) is
+                # flushed too, so still scenes stay at exact zeros.
+                _flush_tiny(grid)
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
             if settings.edge_guide == "gray":
                 return GridMask(grid=grid, guide=gray_grid, settings=settings)
-            planes = np.empty((3, *color_u8.shape[:2]), np.float32)
-            for k, channel in enumerate(cv2.split(color_u8)):  # planar: no slow interleaved transpose
-                np.multiply(channel, np.float32(1.0 / 255.0), out=planes[k])
-            stats = self._guide_solver.guide_stats(planes, int(settings.edge_radius), float(settings.edge_eps))
+            with sub("guide stats"):
+                planes = np.empty((3, *color_u8.shape[:2]), np.float32)
+                for k, channel in enumerate(cv2.split(color_u8)):  # planar: no slow interleaved transpose
+                    np.multiply(channel, np.float32(1.0 / 255.0), out=planes[k])
+                stats = self._guide_solver.guide_stats(planes, int(settings.edge_radius), float(settings.edge_eps))
             return GridMask(grid=grid, guide=stats, settings=settings)
 
     @staticmethod
