@@ -94,6 +94,56 @@ class FastGuidedUpsampler:
         return out
 
 
+    def apply_block(self, block: np.ndarray, cells: Cells, grid_shape: tuple[int, int], frame_bgr: np.ndarray,
+                    factor: int, outside: float) -> np.ndarray:
+        """The coefficients of the grid cells `cells` only: block [C + 1, r1 - r0, c1 - c0] float32
+        (gains, then offset, as in `apply_planes`) of a grid of grid_shape (h, w) that tiles the frame
+        [H, W, 3] uint8 BGR at `factor`; everywhere outside `cells` the gains are 0 and the offset is
+        `outside`, and so is the block's outermost ring of cells unless it lies on the grid's edge ->
+        [H, W] float32 0..1, a new array, equal to `apply_planes` on the whole grid.
+
+        No full-frame pass but one fill: outside the cells the result is the constant clip(outside),
+        and the offset is upsampled only inside them (the ring of constant cells makes the block's
+        own bilinear upsampling, edges replicated, equal to the whole grid's there).
+        """
+        channels = block.shape[0] - 1
+        h, w = grid_shape
+        r0, r1, c0, c1 = cells
+        if block.ndim != 3 or channels not in (1, 3) or block.shape[1:] != (r1 - r0, c1 - c0):
+            raise ValueError(f"block must be [2 or 4, {r1 - r0}, {c1 - c0}] for cells {cells}, got {block.shape}")
+        height, width = frame_bgr.shape[:2]
+        tiled_h, tiled_w = h * factor, w * factor
+        if not (0 <= height - tiled_h < factor and 0 <= width - tiled_w < factor):
+            raise ValueError(f"a {w}x{h} grid at factor {factor} does not tile a {width}x{height} frame")
+        out = np.empty((height, width), np.float32)
+        out.fill(min(max(float(outside), 0.0), 1.0))
+        y0, y1, x0, x1 = r0 * factor, r1 * factor, c0 * factor, c1 * factor
+        if y1 <= y0 or x1 <= x0:
+            return out
+        if self._gains is None or self._gains.shape[:2] != (tiled_h, tiled_w) or self._gains.shape[2] != channels:
+            self._gains = np.empty((tiled_h, tiled_w, channels), np.float32)
+            self._edge = np.empty((tiled_h, tiled_w), np.float32)
+        region = out[y0:y1, x0:x1]
+        size = (x1 - x0, y1 - y0)
+        cv2.resize(block[-1], size, dst=region, interpolation=cv2.INTER_LINEAR)
+        gains, edge = self._gains[y0:y1, x0:x1], self._edge[y0:y1, x0:x1]
+        cv2.resize(cv2.merge(list(block[:channels])) if channels > 1 else block[0], size,
+                   dst=gains if channels > 1 else gains[..., 0], interpolation=cv2.INTER_LINEAR)
+        guide = frame_bgr[y0:y1, x0:x1]
+        if channels == 1:
+            guide = cv2.cvtColor(guide, cv2.COLOR_BGR2GRAY)[..., None]
+        cv2.multiply(gains, guide, dst=gains, scale=1.0 / 255.0, dtype=cv2.CV_32F)
+        cv2.transform(gains, np.ones((1, channels), np.float32), dst=edge)  # sum over channels
+        cv2.add(region, edge, dst=region)
+        clip_unit(region)
+        # Frame pixels past the tiling repeat the last tiled ones (only the block's can differ).
+        if x1 == tiled_w and width > tiled_w:
+            out[y0:y1, tiled_w:] = out[y0:y1, tiled_w - 1:tiled_w]
+        if y1 == tiled_h and height > tiled_h:
+            out[tiled_h:] = out[tiled_h - 1]
+        return out
+
+
 def clip_unit(x: np.ndarray) -> np.ndarray:
     """Clip a float32 array to 0..1 in place (two OpenCV passes: faster than np.clip on big frames)."""
     cv2.threshold(x, 1.0, 1.0, cv2.THRESH_TRUNC, dst=x)
