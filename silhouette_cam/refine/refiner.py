@@ -101,7 +101,6 @@ class EdgeRefiner:
     def __init__(self) -> None:
         self._color_solver = ColorGuidedSolver()
         self._upsampler = FastGuidedUpsampler()
-        self._guide: np.ndarray | None = None  # the frame, denoised, as the full-resolution guide
         self.profile: StageTimer | None = None  # sub-stage timings (bench/bench_refine.py)
 
     def finish(self, grid: np.ndarray, guide: ColorGuideStats | np.ndarray | None, frame_bgr: np.ndarray,
@@ -142,30 +141,8 @@ class EdgeRefiner:
             block = coeffs[:, cells[0] - r0:cells[1] - r0, cells[2] - c0:cells[3] - c0]
             block *= np.float32(gain)
             block[-1] += np.float32(offset)
-        with stage("guide blur"):
-            guide_full = self._denoised_guide(frame_bgr, cells, factor)
         with stage("upsample"):
-            return self._upsampler.apply_block(block, cells, (h, w), guide_full, factor, offset)
-
-    def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
-        """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
-
-        The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
-        would reach the mask from every frame, past the temporal smoothing on the grid: a still
-        person's edge shimmered. The light blur halves that flicker (webcam noise sigma 4: 0.21 ->
-        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the grid cells the
-        upsampler reads the guide in (`cells`) are blurred: elsewhere the guide (left over from
-        earlier frames in the kept buffer) is never read. The blur's border (reflected at the
-        box's edge) needs no margin: the box's outermost pixels lie in its ring of zero-gain cells,
-        half a cell or more from any gain.
-        """
-        if self._guide is None or self._guide.shape != frame_bgr.shape:
-            self._guide = np.zeros_like(frame_bgr)
-        if cells is not None:
-            y0, y1, x0, x1 = (index * factor for index in cells)
-            cv2.GaussianBlur(frame_bgr[y0:y1, x0:x1], (3, 3), 0, dst=self._guide[y0:y1, x0:x1])
-        return self._guide
-
+            return self._upsampler.apply_block(block, cells, (h, w), frame_bgr, factor, offset, denoise=True)
 
 def _stage(profile: StageTimer | None):
     return profile.stage if profile is not None else (lambda _name: nullcontext())
