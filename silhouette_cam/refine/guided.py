@@ -5,6 +5,7 @@ grid, applied to the full-resolution grayscale frame, so the coarse network mask
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import cv2
@@ -48,6 +49,7 @@ class FastGuidedUpsampler:
     def __init__(self) -> None:
         self._gains: np.ndarray | None = None  # [H, W, C] the upsampled gains (times the guide)
         self._edge: np.ndarray | None = None   # [H, W] their sum over channels
+        self._outputs = RecycledArrays()       # apply_block's results
 
     def apply_planes(self, coeffs: np.ndarray, frame_bgr: np.ndarray, factor: int,
                      cells: Cells | None = None) -> np.ndarray:
@@ -119,7 +121,7 @@ class FastGuidedUpsampler:
         tiled_h, tiled_w = h * factor, w * factor
         if not (0 <= height - tiled_h < factor and 0 <= width - tiled_w < factor):
             raise ValueError(f"a {w}x{h} grid at factor {factor} does not tile a {width}x{height} frame")
-        out = np.empty((height, width), np.float32)
+        out = self._outputs.take((height, width))
         out.fill(min(max(float(outside), 0.0), 1.0))
         y0, y1, x0, x1 = r0 * factor, r1 * factor, c0 * factor, c1 * factor
         if y1 <= y0 or x1 <= x0:
@@ -127,8 +129,15 @@ class FastGuidedUpsampler:
         region = out[y0:y1, x0:x1]
         cv2.resize(block[-1], (x1 - x0, y1 - y0), dst=region, interpolation=cv2.INTER_LINEAR)
         gains = cv2.merge(list(block[:channels])) if channels > 1 else block[0][..., None]  # [bh, bw, C]
-        for rows, cols in _unsaturated_runs(block):
-            self._apply_run(gains, rows, cols, region, frame_bgr, (y0, x0), factor, denoise)
+        runs = _unsaturated_runs(block)
+        for index, (rows, cols) in enumerate(runs):
+            if index == 0 or rows != runs[index - 1][0]:  # a new strip: its guide, from its first to last run
+                last = max(c[1] for r, c in runs[index:] if r == rows)
+                strip = (y0 + rows[0] * factor, y0 + rows[1] * factor, x0 + cols[0] * factor, x0 + last * factor)
+                guide = _guide_strip(frame_bgr, *strip, denoise)
+            # The run's share of its strip's guide.
+            run_guide = guide[:, (cols[0] * factor + x0) - strip[2]:(cols[1] * factor + x0) - strip[2]]
+            self._apply_run(gains, rows, cols, region, run_guide, factor)
         clip_unit(region)
         # Frame pixels past the tiling repeat the last tiled ones (only the block's can differ).
         if x1 == tiled_w and width > tiled_w:
@@ -139,9 +148,9 @@ class FastGuidedUpsampler:
 
     @staticmethod
     def _apply_run(gains: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], region: np.ndarray,
-                   frame_bgr: np.ndarray, origin: tuple[int, int], factor: int, denoise: bool) -> None:
+                   guide: np.ndarray, factor: int) -> None:
         """region[run] += sum_c gains_c upsampled * guide_c / 255, for the block's cells rows x cols
-        (gains [bh, bw, C], the block's; region the block's pixels, at frame pixel `origin`)."""
+        (gains [bh, bw, C], the block's; region the block's pixels; guide [run's pixels, 3] uint8 BGR)."""
         (a0, a1), (k0, k1) = rows, cols
         bh, bw, channels = gains.shape
         # One cell of halo where the block has it: the run's own bilinear upsampling then equals the
@@ -154,8 +163,6 @@ class FastGuidedUpsampler:
         oy, ox = (a0 - h0) * factor, (k0 - w0) * factor
         ny, nx = (a1 - a0) * factor, (k1 - k0) * factor
         up = up[oy:oy + ny, ox:ox + nx]
-        fy, fx = origin[0] + a0 * factor, origin[1] + k0 * factor
-        guide = _guide_run(frame_bgr, fy, fy + ny, fx, fx + nx, denoise)
         if channels == 1:
             guide = cv2.cvtColor(guide, cv2.COLOR_BGR2GRAY)[..., None]
         cv2.multiply(up, guide, dst=up, scale=1.0 / 255.0, dtype=cv2.CV_32F)
@@ -163,7 +170,7 @@ class FastGuidedUpsampler:
         cv2.add(target, cv2.transform(up, np.ones((1, channels), np.float32)), dst=target)  # sum over channels
 
 
-def _guide_run(frame_bgr: np.ndarray, y0: int, y1: int, x0: int, x1: int, denoise: bool) -> np.ndarray:
+def _guide_strip(frame_bgr: np.ndarray, y0: int, y1: int, x0: int, x1: int, denoise: bool) -> np.ndarray:
     """The guide's pixels [y0:y1, x0:x1] (uint8 BGR): the frame's, or with `denoise` the frame through
     a 3x3 Gaussian, as over the whole frame (blurred with a pixel of margin: OpenCV reflects at the
     edge of the array it is given).
@@ -215,6 +222,34 @@ def _unsaturated_runs(block: np.ndarray) -> list[tuple[tuple[int, int], tuple[in
     run_end = np.nonzero(edges == -1)[1]
     return [((int(starts[k]), int(min(bh, starts[k] + RUN_ROWS))), (int(a), int(b)))
             for k, a, b in zip(strip_of, run_start, run_end, strict=True)]
+
+
+class RecycledArrays:
+    """New float32 arrays that reuse the memory of earlier ones nobody holds any more.
+
+    A fresh 720p mask is 3.7 MB: the kernel maps and zeroes its pages on first touch, which cost
+    more than the whole full-resolution step (measured 1.5 ms a frame on a loaded 2-core VM). An
+    array handed out is taken back only when the pool's own references are the last ones (its
+    reference count; a view or a memoryview of it counts), so a mask that travels to other threads
+    is never overwritten while anything still has it.
+    """
+
+    _FREE = 3  # references to a free array while it is checked: the list, the loop variable, the call
+
+    def __init__(self, keep: int = 6) -> None:
+        self._arrays: list[np.ndarray] = []
+        self._keep = keep
+
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        """-> an uninitialised [shape] float32 array that nobody else holds."""
+        for array in self._arrays:
+            if array.shape == shape and sys.getrefcount(array) <= self._FREE:
+                return array
+        array = np.empty(shape, np.float32)
+        self._arrays.append(array)
+        if len(self._arrays) > self._keep:  # all held elsewhere: stop tracking the oldest
+            self._arrays.pop(0)
+        return array
 
 
 def clip_unit(x: np.ndarray) -> np.ndarray:
