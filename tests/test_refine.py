@@ -501,6 +501,16 @@ def test_refined_masks_match_the_reference_implementation_on_the_demo_clip_at_72
     _assert_matches_reference(frames, REFERENCE_CASES[case])
 
 
+def test_refined_masks_match_the_reference_implementation_at_the_clips_own_size():
+    """480x270: a grid of the frame's own size (factor 1), the mask's box reaching the frame's edges."""
+    from silhouette_cam.sources import VideoFileSource
+    from tests.conftest import REPO_ROOT
+
+    with VideoFileSource(REPO_ROOT / "silhouette_cam" / "assets" / "demo_person.mp4") as source:
+        frames = [frame for _, (frame, _) in zip(range(12), source, strict=False)]
+    _assert_matches_reference(frames, {})
+
+
 @pytest.mark.slow
 def test_refined_masks_match_the_reference_implementation_on_davis_at_720p(shared_data):
     """A full-body dancer, turning fast: crops, flow and the edge band all move every frame."""
