@@ -70,7 +70,10 @@ class TemporalSmoother:
         flow = self._flow(gray, prev_gray) if self.flow else None
         # The previous mask moved by the flow is 0 farther than the largest flow from where it was
         # not 0 (a remap reads at most one pixel past the flow's target; clamped reads come nearer).
-        reach = 1 + (int(np.ceil(np.abs(flow).max())) if flow is not None else 0)
+        reach = 1
+        if flow is not None:
+            low, high, _, _ = cv2.minMaxLoc(flow.reshape(h, 2 * w))  # no |flow| temporary
+            reach += int(np.ceil(max(-low, high)))
         box = _union(_nonzero_box(prob), _grow(_nonzero_box(prev_mask), reach, (h, w)))
         smoothed = np.zeros((h, w), np.float32)
         if box[1] > box[0]:
