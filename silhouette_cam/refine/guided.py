@@ -1,6 +1,7 @@
 """Edge-aware upsampling with a fast guided filter (He & Sun 2015): coefficients on a low-resolution
-grid, applied to the full-resolution grayscale frame, so the coarse network mask snaps to image edges
-(hair strands, fingers) at the cost of a few full-frame operations.
+grid, applied to the full-resolution frame, so the coarse network mask snaps to image edges (hair
+strands, fingers). The refiner computes and applies them only where they can change the mask (near
+its edge; see FastGuidedUpsampler.apply_block and EdgeRefiner.finish).
 """
 
 from __future__ import annotations

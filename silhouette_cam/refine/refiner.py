@@ -144,6 +144,7 @@ class EdgeRefiner:
         with stage("upsample"):
             return self._upsampler.apply_block(block, cells, (h, w), frame_bgr, factor, offset, denoise=True)
 
+
 def _stage(profile: StageTimer | None):
     return profile.stage if profile is not None else (lambda _name: nullcontext())
 
