@@ -567,3 +567,21 @@ def test_temporal_smoothing_in_the_active_box_equals_the_reference_over_the_whol
         np.testing.assert_allclose(got, expected, atol=1e-6)
         for smoother in (new, old):  # as the refiner does after smoothing
             cv2.threshold(smoother._prev_mask, 1e-4, 0.0, cv2.THRESH_TOZERO, dst=smoother._prev_mask)
+
+
+def test_recycled_mask_arrays_are_reused_only_when_nobody_holds_them():
+    """The full-resolution masks travel to other threads: an array (or anything viewing it) still
+    held must never be handed out again; a released one is."""
+    from silhouette_cam.refine.guided import RecycledArrays
+
+    pool = RecycledArrays(keep=4)
+    first, second = pool.take((6, 8)), pool.take((6, 8))
+    assert first is not second and first.dtype == np.float32 and first.shape == (6, 8)
+    view = first[2:]
+    held = [second]
+    del first, second
+    third = pool.take((6, 8))
+    assert third is not view.base and third is not held[0]  # both still referenced
+    del view
+    assert pool.take((6, 8)) is pool._arrays[0]  # the viewed one, released now
+    assert pool.take((3, 3)).shape == (3, 3)
