@@ -3,7 +3,7 @@ and single-threaded, beside MediaPipe's legacy selfie solution in one run: "same
 through the same refinement and compositing) and "bare" (its masks + the same compositing only).
 
     python bench/bench_pipeline.py [--frames 300] [--device cpu] [--mediapipe-python /path/to/python]
-                                   [--camera-rate 30]
+                                   [--camera-rate 30 [--reference] [--skip-fps]] [--cv-threads N]
 
 Frames are the bundled demo clip upscaled to 1280x720 and held in memory (a camera delivers decoded
 frames; decoding a file is measured by `process`). Prints median / p90 ms per frame and FPS.
@@ -113,15 +113,21 @@ def bench_ours(frames, job: dict, threaded: bool, device: str, warmup: int = 20,
     return result
 
 
-def bench_cpu_at_camera_rate(frames, job: dict, device: str, fps: float = 30.0, warmup: int = 20) -> dict[str, float]:
+def bench_cpu_at_camera_rate(frames, job: dict, device: str, fps: float = 30.0, warmup: int = 20,
+                             reference: bool = False) -> dict[str, float]:
     """The threaded runner fed at a camera's `fps` (live: a frame that arrives while the previous one
     is still in work replaces it, as in the app): this process's CPU time per shown frame, and in
-    percent of one core."""
+    percent of one core. reference: refine with the frozen pre-issue-15 implementation
+    (tests/fixtures/refine_reference) instead, the rest unchanged, for a before/after in one run."""
     from silhouette_cam.pipeline import FramePipeline, PipelineSettings
     from silhouette_cam.pipeline_runner import PipelineRunner
     from silhouette_cam.segmenter import PersonSegmenter
 
     pipe = FramePipeline(PersonSegmenter(device=device), PipelineSettings().replace(**job))
+    if reference:  # the pipeline's own refiners, swapped (same interface: analyze / finish)
+        from tests.fixtures import refine_reference
+
+        pipe._refiner, pipe._edges = refine_reference.MaskRefiner(), refine_reference.EdgeRefiner()
     cpu_s, wall_s = [], []
     with PipelineRunner(pipe, CameraRateSource(frames, fps), live=True) as runner:
         for _ in runner:
@@ -193,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", action="store_true", help="also run the single-threaded pipeline")
     parser.add_argument("--camera-rate", type=float, default=None, metavar="FPS",
                         help="also feed each job at a camera's FPS and print the CPU it takes")
+    parser.add_argument("--reference", action="store_true",
+                        help="with --camera-rate: also the frozen pre-issue-15 refinement, alternating")
+    parser.add_argument("--skip-fps", action="store_true", help="only the --camera-rate table")
     parser.add_argument("--cv-threads", type=int, default=None,
                         help="cv2.setNumThreads before running (default: OpenCV's own, one per core)")
     args = parser.parse_args(argv)
@@ -208,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
           f"OpenCV threads={cv2.getNumThreads()}, "
           f"refinement on ({'gray guide' if args.gray_guide else 'defaults'})")
     print(f"{'job':14s} {'runner':15s} {'median ms':>9s} {'p90 ms':>7s} {'FPS':>6s}  stages (median ms)")
-    for name in args.jobs:
+    for name in [] if args.skip_fps else args.jobs:
         ours_fps = 0.0
         for threaded in (True, False) if args.single else (True,):
             refine = {"edge_guide": "gray"} if args.gray_guide else {}
@@ -224,11 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.camera_rate:
         print(f"\nCPU at a camera's {args.camera_rate:g} FPS (threaded, live; this process, all threads; "
               f"{os.cpu_count()} cores)")
-        print(f"{'job':14s} {'shown FPS':>9s} {'% of a core':>11s} {'CPU ms/frame median':>19s} {'p90':>6s}")
+        print(f"{'job':14s} {'refinement':10s} {'shown FPS':>9s} {'% of a core':>11s} {'CPU ms/frame median':>19s} "
+              f"{'p90':>6s}")
         for name in args.jobs:
-            r = bench_cpu_at_camera_rate(frames, JOBS[name], args.device, args.camera_rate)
-            print(f"{name:14s} {r['shown_fps']:9.1f} {r['core_percent']:11.0f} {r['cpu_median_ms']:19.1f} "
-                  f"{r['cpu_p90_ms']:6.1f}", flush=True)
+            for reference in (True, False) if args.reference else (False,):
+                r = bench_cpu_at_camera_rate(frames, JOBS[name], args.device, args.camera_rate, reference=reference)
+                print(f"{name:14s} {'before' if reference else 'current':10s} {r['shown_fps']:9.1f} "
+                      f"{r['core_percent']:11.0f} {r['cpu_median_ms']:19.1f} {r['cpu_p90_ms']:6.1f}", flush=True)
     return 0
 
 

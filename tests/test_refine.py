@@ -3,6 +3,8 @@ smoothing damps flicker without trails, people tracking crops, settings validati
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -64,7 +66,9 @@ def test_edge_refiner_works_around_the_edge_only_and_gives_the_full_frame_result
         frame = disk_frame(640, 480, (x, 240), 80).astype(np.int16) + rng.integers(-6, 7, (480, 640, 3))
         frame = np.clip(frame, 0, 255).astype(np.uint8)
         grid_mask = MaskRefiner().analyze(BrightSegmenter(lowres=(32, 32)), frame, settings)
-        coeffs = ColorGuidedSolver().coefficients_from(grid_mask.guide, grid_mask.grid)
+        # The whole grid's filter, from scratch (the refiner computes it near the mask only).
+        color = cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA) * np.float32(1 / 255)
+        coeffs = ColorGuidedSolver().coefficients(color, grid_mask.grid, settings.edge_radius, settings.edge_eps)
         gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness, invert=False)
         coeffs = coeffs * np.float32(gain)
         coeffs[3] += np.float32(offset)
@@ -447,3 +451,141 @@ def test_color_guided_coefficients_solve_the_local_linear_model():
     b_ref = mean_p - (a_ref * mean_i).sum(-1)
     np.testing.assert_allclose(a, np.stack([box(a_ref[..., k]) for k in range(3)], -1), atol=2e-3)
     np.testing.assert_allclose(b, box(b_ref), atol=2e-3)
+
+
+# --- The faster refinement against the frozen pre-issue-15 implementation (tests/fixtures/refine_reference) ---
+
+REFERENCE_CASES = {  # name -> RefineSettings fields, for both implementations
+    "default": {},
+    "gray guide": {"edge_guide": "gray"},
+    "inverted, narrow ramp": {"invert": True, "softness": 0.2, "threshold": 0.4},
+    "no temporal, no tracking": {"temporal": False, "track_people": False},
+}
+
+
+def _frames_720p(path, count: int) -> list[np.ndarray]:
+    from silhouette_cam.sources import VideoFileSource
+
+    frames = []
+    with VideoFileSource(path) as source:
+        for frame, _ in source:
+            frames.append(cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR))
+            if len(frames) == count:
+                break
+    return frames
+
+
+def _assert_matches_reference(frames: list[np.ndarray], fields: dict) -> None:
+    """Both refiners over the same frames, each with its own state: per frame mean |diff| <= 1e-4,
+    every pixel within 1e-3, IoU of mask > 0.5 >= 0.999."""
+    from silhouette_cam.segmenter import PersonSegmenter
+    from tests.fixtures import refine_reference
+
+    segmenter = PersonSegmenter(device="cpu")
+    new, old = MaskRefiner(), refine_reference.MaskRefiner()
+    # The reference still has the old on/off switch; the new schema says "strength 0 = off".
+    new_fields = {k: v for k, v in fields.items() if k != "temporal"}
+    if fields.get("temporal") is False:
+        new_fields["temporal_strength"] = 0.0
+    new_settings = dataclasses.replace(RefineSettings(), **new_fields)
+    old_settings = dataclasses.replace(refine_reference.RefineSettings(), **fields)
+    for index, frame in enumerate(frames):
+        got, expected = new.run(segmenter, frame, new_settings), old.run(segmenter, frame, old_settings)
+        diff = np.abs(got - expected)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert diff.mean() <= 1e-4 and diff.max() <= 1e-3, (index, float(diff.mean()), float(diff.max()))
+        assert iou(got > 0.5, expected > 0.5) >= 0.999, index
+
+
+@pytest.mark.parametrize("case", list(REFERENCE_CASES))
+def test_refined_masks_match_the_reference_implementation_on_the_demo_clip_at_720p(case):
+    from tests.conftest import REPO_ROOT
+
+    frames = _frames_720p(REPO_ROOT / "silhouette_cam" / "assets" / "demo_person.mp4", 16)
+    _assert_matches_reference(frames, REFERENCE_CASES[case])
+
+
+def test_refined_masks_match_the_reference_implementation_at_the_clips_own_size():
+    """480x270: a grid of the frame's own size (factor 1), the mask's box reaching the frame's edges."""
+    from silhouette_cam.sources import VideoFileSource
+    from tests.conftest import REPO_ROOT
+
+    with VideoFileSource(REPO_ROOT / "silhouette_cam" / "assets" / "demo_person.mp4") as source:
+        frames = [frame for _, (frame, _) in zip(range(12), source, strict=False)]
+    _assert_matches_reference(frames, {})
+
+
+@pytest.mark.slow
+def test_refined_masks_match_the_reference_implementation_on_davis_at_720p(shared_data):
+    """A full-body dancer, turning fast: crops, flow and the edge band all move every frame."""
+    frames = _frames_720p(shared_data / "davis" / "videos" / "dance-twirl.mp4", 40)
+    _assert_matches_reference(frames, {})
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+@pytest.mark.parametrize("outside", [-0.5, 1.0])
+def test_upsampling_a_block_with_a_constant_outside_equals_upsampling_the_whole_grid(channels, outside):
+    """apply_block works on the cells' block only, and inside it only where the guide can change
+    the result (not where the offset saturates it whatever the guide): it must equal apply_planes
+    over the whole grid, for the plain and the denoised guide."""
+    from silhouette_cam.refine.guided import FastGuidedUpsampler
+
+    rng = np.random.default_rng(2)
+    h, w, factor = 60, 80, 3
+    coeffs = np.zeros((channels + 1, h, w), np.float32)
+    coeffs[channels] = outside
+    cells = (10, 52, 15, 80)  # reaches the grid's right edge; a constant ring elsewhere
+    inner = (slice(11, 51), slice(16, 80))
+    coeffs[:channels][(slice(None), *inner)] = rng.normal(0, 0.2, (channels, 40, 64))
+    coeffs[channels][inner] = rng.uniform(-1.5, 2.5, (40, 64))
+    coeffs[channels, 20:40, 30:60] = 1.6  # a saturated inside with small gains: skipped
+    coeffs[:channels, 25:35, 40:50] = rng.normal(0, 0.1, (channels, 10, 10))
+    coeffs[:channels, 44:48, 20:24] = rng.normal(0, 30, (channels, 4, 4))  # strong edges
+    frame = rng.integers(0, 256, (h * factor + 2, w * factor + 1, 3), dtype=np.uint8)
+    block = coeffs[:, cells[0]:cells[1], cells[2]:cells[3]].copy()
+    for denoise in (False, True):
+        guide = cv2.GaussianBlur(frame, (3, 3), 0) if denoise else frame
+        expected = FastGuidedUpsampler().apply_planes(coeffs, guide, factor, (0, h, 0, w))
+        got = FastGuidedUpsampler().apply_block(block, cells, (h, w), frame, factor, outside, denoise=denoise)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert 0.05 < (got == 1.0).mean() and 0.05 < (got == 0.0).mean()  # both saturations are exercised
+
+
+def test_temporal_smoothing_in_the_active_box_equals_the_reference_over_the_whole_grid():
+    """The smoother computes only where the blend can be nonzero (this mask or the previous one,
+    moved by the flow, is not 0): over a moving, appearing and vanishing person it must give the
+    reference's masks."""
+    from tests.fixtures.refine_reference.temporal import TemporalSmoother as ReferenceSmoother
+
+    rng = np.random.default_rng(4)
+    new, old = TemporalSmoother(), ReferenceSmoother()
+    for t in range(14):
+        if t in (6, 7):  # nobody
+            prob = np.zeros((120, 200), np.float32)
+        else:
+            prob = disk_mask(200, 120, (40 + 9 * t, 60), 25).astype(np.float32)
+            prob = cv2.GaussianBlur(prob, (7, 7), 0) * rng.uniform(0.9, 1.0)
+            prob[prob < 1e-4] = 0  # as the refiner flushes it
+        gray = (0.3 + 0.4 * prob + rng.normal(0, 0.01, prob.shape)).astype(np.float32)
+        got, expected = new.smooth(prob, gray), old.smooth(prob, gray)
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+        for smoother in (new, old):  # as the refiner does after smoothing
+            cv2.threshold(smoother._prev_mask, 1e-4, 0.0, cv2.THRESH_TOZERO, dst=smoother._prev_mask)
+
+
+def test_recycled_mask_arrays_are_reused_only_when_nobody_holds_them():
+    """The full-resolution masks travel to other threads: an array (or anything viewing it) still
+    held must never be handed out again; a released one is."""
+    from silhouette_cam.refine.guided import RecycledArrays
+
+    pool = RecycledArrays(keep=4)
+    first, second = pool.take((6, 8)), pool.take((6, 8))
+    assert first is not second and first.dtype == np.float32 and first.shape == (6, 8)
+    view = first[2:]
+    held = [second]
+    del first, second
+    third = pool.take((6, 8))
+    assert third is not view.base and third is not held[0]  # both still referenced
+    del view
+    assert pool.take((6, 8)) is pool._arrays[0]  # the viewed one, released now
+    assert pool.take((3, 3)).shape == (3, 3)

@@ -129,3 +129,39 @@ def test_uint8_blending_is_within_one_level_of_the_exact_blend(mode):
     assert np.abs(image - expected).max() <= 1.5   # 8-bit alpha + two roundings
     np.testing.assert_allclose(image[-4:], np.rint(expected[-4:]), atol=1 if mode == "overlay" else 0)
     np.testing.assert_allclose(image[:4], np.rint(expected[:4]), atol=0)
+
+
+@pytest.mark.parametrize("mode", ["overlay", "silhouette", "cutout", "transparent"])
+def test_blending_only_around_the_person_equals_blending_the_whole_frame(mode):
+    """The renderer blends only in the box around the mask's nonzero pixels: the image must be the
+    whole-frame blend (the same uint8 arithmetic over every pixel), also for an empty and a full
+    mask, and after a frame whose box was elsewhere (the output buffers are reused)."""
+    rng = np.random.default_rng(8)
+    settings = RenderSettings(mode="cutout" if mode == "transparent" else mode,
+                              background="transparent" if mode == "transparent" else "color",
+                              background_color=(10, 200, 30), overlay_color=(250, 20, 90), overlay_opacity=0.6,
+                              person_color=(240, 230, 5), silhouette_background=(3, 40, 120))
+    renderer = FrameRenderer(ring=2)
+    for box in ((5, 20, 8, 30), (22, 36, 30, 50), None, (0, 36, 0, 50)):
+        frame = rng.integers(0, 256, (36, 50, 3), dtype=np.uint8)
+        mask = np.zeros((36, 50), np.float32)
+        if box is not None:
+            mask[box[0]:box[1], box[2]:box[3]] = rng.random((box[1] - box[0], box[3] - box[2]), dtype=np.float32)
+        image, _ = renderer.render(frame, mask, settings)
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        opacity = 0.6 if mode == "overlay" else 1.0
+        alpha3 = cv2.cvtColor(cv2.convertScaleAbs(mask, alpha=255.0 * opacity), cv2.COLOR_GRAY2RGB)
+        if mode == "silhouette":
+            level = np.arange(256)[:, None] / 255.0
+            lut = np.rint(np.array((3, 40, 120)) * (1 - level) + np.array((240, 230, 5)) * level)
+            expected = cv2.LUT(alpha3, lut.astype(np.uint8).reshape(256, 1, 3))
+        else:
+            solid = np.full_like(rgb, (250, 20, 90) if mode == "overlay" else (10, 200, 30))
+            background, foreground = (rgb, solid) if mode == "overlay" else (solid, rgb)
+            if mode == "transparent":
+                from silhouette_cam.render.renderer import checkerboard
+
+                background = checkerboard(36, 50, settings.checker_size)
+            expected = cv2.add(cv2.multiply(background, cv2.bitwise_not(alpha3), scale=1 / 255),
+                               cv2.multiply(foreground, alpha3, scale=1 / 255))
+        np.testing.assert_array_equal(image, expected)

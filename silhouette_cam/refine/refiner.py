@@ -89,20 +89,23 @@ class GridMask:
     Either `full` is the finished mask ([H, W] float32 0..1), or `grid` is the mask on the working
     grid ([h, w] float32 0..1, tracked and smoothed) and `guide` what the guided filter needs from the
     frame on the same grid: its ColorGuideStats (color guide: the frame's share of the filter's work,
-    done on the analysis thread) or its grayscale ([h, w] float32 0..1, gray guide), to be finished
-    against that same frame by `EdgeRefiner.finish`.
+    done on the analysis thread, over `guide_window(active, ...)` only) or its grayscale ([h, w]
+    float32 0..1, gray guide), to be finished against that same frame by `EdgeRefiner.finish`.
+    `active`: the grid cells outside which `grid` is exactly 0 (None: the whole grid); the guide
+    is None when they are empty (nobody in the picture).
     """
 
     full: np.ndarray | None = None
     grid: np.ndarray | None = None
     guide: ColorGuideStats | np.ndarray | None = None
     settings: RefineSettings = RAW_SETTINGS
+    active: Cells | None = None
 
     def finish(self, edges: EdgeRefiner, frame_bgr: np.ndarray) -> np.ndarray:
         """-> the mask [H, W] float32 0..1 of `frame_bgr` (the frame this GridMask was made from)."""
         if self.full is not None:
             return self.full
-        return edges.finish(self.grid, self.guide, frame_bgr, self.settings)
+        return edges.finish(self.grid, self.guide, frame_bgr, self.settings, self.active)
 
 
 class EdgeRefiner:
@@ -112,51 +115,77 @@ class EdgeRefiner:
     def __init__(self) -> None:
         self._color_solver = ColorGuidedSolver()
         self._upsampler = FastGuidedUpsampler()
-        self._guide: np.ndarray | None = None  # the frame, denoised, as the full-resolution guide
+        self.profile: StageTimer | None = None  # sub-stage timings (bench/bench_refine.py)
 
-    def finish(self, grid: np.ndarray, guide: ColorGuideStats | np.ndarray, frame_bgr: np.ndarray,
-               settings: RefineSettings) -> np.ndarray:
-        """grid [h, w] float32 0..1, guide (see GridMask), frame [H, W, 3] uint8 BGR ->
-        [H, W] float32 0..1, a new array."""
-        if isinstance(guide, ColorGuideStats):
-            coeffs = self._color_solver.coefficients_from(guide, grid)                        # [4, h, w]
-        else:
-            coeffs = np.stack(guided_coefficients(guide, grid, int(settings.edge_radius),
-                                                  float(settings.edge_eps)))                 # [2, h, w]
+    def finish(self, grid: np.ndarray, guide: ColorGuideStats | np.ndarray | None, frame_bgr: np.ndarray,
+               settings: RefineSettings, active: Cells | None = None) -> np.ndarray:
+        """grid [h, w] float32 0..1, guide and active (see GridMask), frame [H, W, 3] uint8 BGR ->
+        [H, W] float32 0..1, a new array.
+
+        Only near the mask: where the grid mask is 0 in the whole of a box filter's window, the
+        guided filter's gain and offset are exactly 0 (the covariance with a zero mask is 0), so
+        two boxes (radius r) past the active cells every coefficient is 0 and the mask is the ramp's
+        constant. The coefficients are computed over the active cells grown by 3r + 1 (the windows
+        of the outer r cells, cut at that edge, still see only zeros) and applied over them grown
+        by 2r + 1 (a ring of constant cells for the bilinear upsampling); the result equals the
+        filter over the whole grid (tests/test_refine.py compares it with the frozen reference).
+        """
+        stage = _stage(self.profile)
+        h, w = grid.shape
+        radius = int(settings.edge_radius)
+        height, width = frame_bgr.shape[:2]
+        factor = grid_factor(width, height, settings.grid_long_side)
         # Fold the threshold ramp (linear) into the coefficients: no extra full-resolution pass.
         gain, offset = ramp_coefficients(threshold=settings.threshold, softness=settings.softness,
                                          invert=settings.invert)
-        coeffs *= np.float32(gain)
-        coeffs[-1] += np.float32(offset)
-        height, width = frame_bgr.shape[:2]
-        factor = grid_factor(width, height, settings.grid_long_side)
-        cells = _edge_cells(coeffs[:-1])
-        return self._upsampler.apply_planes(coeffs, self._denoised_guide(frame_bgr, cells, factor), factor, cells)
+        channels = 3 if isinstance(guide, ColorGuideStats) else 1
+        active = (0, h, 0, w) if active is None else active
+        if guide is None or active[1] <= active[0] or active[3] <= active[2]:  # nobody: the ramp's constant
+            empty = np.empty((channels + 1, 0, 0), np.float32)
+            return self._upsampler.apply_block(empty, (0, 0, 0, 0), (h, w), frame_bgr, factor, offset)
+        with stage("coefficients"):
+            window = guide_window(active, radius, (h, w))
+            r0, r1, c0, c1 = window
+            if isinstance(guide, ColorGuideStats):
+                coeffs = self._color_solver.coefficients_from(guide, grid[r0:r1, c0:c1])     # [4, ...]
+            else:
+                coeffs = np.stack(guided_coefficients(guide[r0:r1, c0:c1], grid[r0:r1, c0:c1], radius,
+                                                      float(settings.edge_eps)))             # [2, ...]
+            cells = _grow(active, 2 * radius + 1, (h, w))
+            block = coeffs[:, cells[0] - r0:cells[1] - r0, cells[2] - c0:cells[3] - c0]
+            block *= np.float32(gain)
+            block[-1] += np.float32(offset)
+        with stage("upsample"):
+            return self._upsampler.apply_block(block, cells, (h, w), frame_bgr, factor, offset, denoise=True)
 
-    def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
-        """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
 
-        The mask's edge is a * guide + b with large gains a there, so the guide's sensor noise
-        would reach the mask from every frame, past the temporal smoothing on the grid: a still
-        person's edge shimmered. The light blur halves that flicker at almost no cost in boundary
-        accuracy (docs/pipeline.md has the numbers). Only the grid cells the
-        upsampler reads the guide in (`cells`) are blurred: elsewhere the guide (left over from
-        earlier frames in the kept buffer) is never read. The blur's border (reflected at the
-        box's edge) needs no margin: the box's outermost pixels lie in its ring of zero-gain cells,
-        half a cell or more from any gain.
-        """
-        if self._guide is None or self._guide.shape != frame_bgr.shape:
-            self._guide = np.zeros_like(frame_bgr)
-        if cells is not None:
-            y0, y1, x0, x1 = (index * factor for index in cells)
-            cv2.GaussianBlur(frame_bgr[y0:y1, x0:x1], (3, 3), 0, dst=self._guide[y0:y1, x0:x1])
-        return self._guide
+def _stage(profile: StageTimer | None):
+    return profile.stage if profile is not None else (lambda _name: nullcontext())
 
 
 def grid_factor(width: int, height: int, grid_long_side: int) -> int:
     """The integer downscale from a width x height frame to its working grid (grid pixels tile
     frame pixels; see MaskRefiner.analyze)."""
     return max(1, int(np.ceil(max(width, height) / grid_long_side)))
+
+
+def _grow(cells: Cells, margin: int, shape: tuple[int, int]) -> Cells:
+    """Grid cells (r0, r1, c0, c1) grown by margin on every side, inside a grid of shape (h, w)."""
+    r0, r1, c0, c1 = cells
+    return max(0, r0 - margin), min(shape[0], r1 + margin), max(0, c0 - margin), min(shape[1], c1 + margin)
+
+
+def guide_window(active: Cells, radius: int, shape: tuple[int, int]) -> Cells:
+    """The grid cells the guided filter's terms are computed over: the active cells grown by
+    3 radius + 1 (see EdgeRefiner.finish)."""
+    return _grow(active, 3 * radius + 1, shape)
+
+
+def active_cells(grid: np.ndarray) -> Cells:
+    """grid [h, w] float32 -> the box of cells (r0, r1, c0, c1) outside which it is exactly 0
+    ((0, 0, 0, 0) when it is 0 everywhere)."""
+    x, y, bw, bh = cv2.boundingRect(cv2.compare(grid, 0.0, cv2.CMP_NE))
+    return y, y + bh, x, x + bw
 
 
 def _edge_cells(gains: np.ndarray) -> Cells | None:
@@ -233,6 +262,7 @@ class MaskRefiner:
         self._edges = EdgeRefiner()
         self._guide_solver = ColorGuidedSolver()  # the frame's share of the color guided filter
         self.last_crops: tuple[Box, ...] = ()  # the crops used for the last frame (for display / debugging)
+        self.profile: StageTimer | None = None  # sub-stage timings (bench/bench_refine.py)
 
     def reset(self) -> None:
         """Forget history (new source, seek, settings that change the mask's meaning)."""
@@ -278,43 +308,54 @@ class MaskRefiner:
                 whole = segmenter.segment_lowres(frame_bgr)
             searched = [(box, segmenter.segment_lowres(frame_bgr[box[1]:box[3], box[0]:box[2]])) for box in plan.search]
         self.last_crops = tuple(box for box, _ in crops)
+        sub = _stage(self.profile)
         with stage("refine"):
             # An integer downscale: INTER_AREA is fast for it, and grid pixels tile frame pixels. The
             # frame is cut to a multiple of the factor (<= factor - 1 pixels, right and bottom) so
             # OpenCV takes its exact integer path (2x faster than the fractional one at 720p).
-            factor = grid_factor(width, height, settings.grid_long_side)
-            grid_size = (max(1, width // factor), max(1, height // factor))
-            scale = grid_size[0] / width
-            tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
-            color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
-            gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
-            gray_grid *= np.float32(1.0 / 255.0)
-            grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
-            if whole is not None:
-                _paste(whole, frame_box, scale, grid)
-            _paste_crops(crops, scale, grid)
-            if settings.track_people:
-                found = None
-                if searched:
-                    found = np.zeros_like(grid)
-                    _paste_crops(searched, scale, found)
-                self.tracker.update(grid, (width, height), found)
-            if settings.temporal:
-                self.smoother.strength = settings.temporal_strength  # validated by the smoother
-                grid = self.smoother.smooth(grid, gray_grid)
-            # In place: with smoothing on, the smoother's kept state (the array it returned) is
-            # flushed too, so still scenes stay at exact zeros.
-            _flush_tiny(grid)
+            with sub("downscale"):
+                factor = grid_factor(width, height, settings.grid_long_side)
+                grid_size = (max(1, width // factor), max(1, height // factor))
+                scale = grid_size[0] / width
+                tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
+                color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
+                gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
+                gray_grid *= np.float32(1.0 / 255.0)
+            with sub("composite"):
+                grid = np.zeros((grid_size[1], grid_size[0]), np.float32)
+                if whole is not None:
+                    _paste(whole, frame_box, scale, grid)
+                _paste_crops(crops, scale, grid)
+            with sub("track"):
+                if settings.track_people:
+                    found = None
+                    if searched:
+                        found = np.zeros_like(grid)
+                        _paste_crops(searched, scale, found)
+                    self.tracker.update(grid, (width, height), found)
+            with sub("temporal"):
+                if settings.temporal:
+                    self.smoother.strength = settings.temporal_strength  # validated by the smoother
+                    grid = self.smoother.smooth(grid, gray_grid)
+                # In place: with smoothing on, the smoother's kept state (the array it returned) is
+                # flushed too, so still scenes stay at exact zeros.
+                _flush_tiny(grid)
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
+            active = active_cells(grid)
+            if active[1] == active[0]:  # nobody: no filter to compute
+                return GridMask(grid=grid, guide=None, settings=settings, active=active)
             if settings.edge_guide == "gray":
-                return GridMask(grid=grid, guide=gray_grid, settings=settings)
-            planes = np.empty((3, *color_u8.shape[:2]), np.float32)
-            for k, channel in enumerate(cv2.split(color_u8)):  # planar: no slow interleaved transpose
-                np.multiply(channel, np.float32(1.0 / 255.0), out=planes[k])
-            stats = self._guide_solver.guide_stats(planes, int(settings.edge_radius), float(settings.edge_eps))
-            return GridMask(grid=grid, guide=stats, settings=settings)
+                return GridMask(grid=grid, guide=gray_grid, settings=settings, active=active)
+            with sub("guide stats"):
+                # Only where the filter's result is not a constant (see EdgeRefiner.finish).
+                r0, r1, c0, c1 = guide_window(active, int(settings.edge_radius), grid.shape)
+                planes = np.empty((3, r1 - r0, c1 - c0), np.float32)
+                for k, channel in enumerate(cv2.split(color_u8[r0:r1, c0:c1])):  # planar: no slow transpose
+                    np.multiply(channel, np.float32(1.0 / 255.0), out=planes[k])
+                stats = self._guide_solver.guide_stats(planes, int(settings.edge_radius), float(settings.edge_eps))
+            return GridMask(grid=grid, guide=stats, settings=settings, active=active)
 
     @staticmethod
     def _finish(prob: np.ndarray, settings: RefineSettings) -> np.ndarray:

@@ -146,13 +146,15 @@ class PersonRegionTracker:
         the next frame on. (Someone reaching past a crop needs no extra pass here: the refiner
         segments the whole frame in that very frame, and the crop grows to them at once.)"""
         seen = mask if found is None else np.maximum(mask, found)
-        nobody_seen = not (seen > 0.5).any()
+        binary = cv2.compare(seen, 0.5, cv2.CMP_GT)  # [h, w] uint8 0/255
+        people = cv2.boundingRect(binary)             # x, y, w, h of everybody together
+        nobody_seen = people[2] == 0
         if nobody_seen and not self._nobody_seen:  # from now on nobody in sight: sweep the tiles
             # (from the tile after the last one searched: a sweep cut short by someone only a tile
             # sees, not their crop, must not keep searching the same first tiles)
             self._sweep_left, self._since_search = SEARCH_TILE_COUNT, 0
         self._nobody_seen = nobody_seen
-        targets = self._people_boxes(seen, frame_size)
+        targets = self._people_boxes(binary, people, frame_size)
         if not targets:  # nobody, or somebody filling the frame: the whole frame from now on
             self._tracks, self._since_full = [], 0
             return
@@ -199,17 +201,22 @@ class PersonRegionTracker:
         fw, fh = frame_size
         return np.array([max(0.0, box[0]), max(0.0, box[1]), min(float(fw), box[2]), min(float(fh), box[3])])
 
-    def _people_boxes(self, mask: np.ndarray, frame_size: tuple[int, int]) -> list[np.ndarray]:
-        """Crop boxes (float, frame pixels) around the people in mask, clustered to at most max_crops;
-        [] when there is nobody or when a crop would cover most of the frame anyway."""
-        binary = (mask > 0.5).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    def _people_boxes(self, binary: np.ndarray, people: tuple[int, int, int, int],
+                      frame_size: tuple[int, int]) -> list[np.ndarray]:
+        """Crop boxes (float, frame pixels) around the people in binary ([h, w] uint8, nonzero:
+        person; `people` the box x, y, w, h around its nonzero pixels), clustered to at most
+        max_crops; [] when there is nobody or when a crop would cover most of the frame anyway."""
+        px, py, pw, ph = people
+        if pw == 0:
+            return []
+        # Labelled inside the people's box only (a third of a webcam grid, less for a full body).
+        count, _, stats, _ = cv2.connectedComponentsWithStats(binary[py:py + ph, px:px + pw], connectivity=8)
         if count <= 1:
             return []
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = stats[1:][areas >= self.min_component * areas.max()]
-        sx, sy = frame_size[0] / mask.shape[1], frame_size[1] / mask.shape[0]
-        x, y = keep[:, cv2.CC_STAT_LEFT] * sx, keep[:, cv2.CC_STAT_TOP] * sy
+        sx, sy = frame_size[0] / binary.shape[1], frame_size[1] / binary.shape[0]
+        x, y = (keep[:, cv2.CC_STAT_LEFT] + px) * sx, (keep[:, cv2.CC_STAT_TOP] + py) * sy
         people = np.stack([x, y, x + keep[:, cv2.CC_STAT_WIDTH] * sx, y + keep[:, cv2.CC_STAT_HEIGHT] * sy], axis=1)
         # Cluster: people whose crops would mostly overlap share one; then the nearest clusters merge
         # until max_crops remain.

@@ -62,47 +62,109 @@ class TemporalSmoother:
     def reset(self) -> None:
         self._prev_mask: np.ndarray | None = None
         self._prev_gray: np.ndarray | None = None
+        self._small: tuple[np.ndarray, np.ndarray] | None = None  # (gray, its small uint8 image for the flow)
 
     def smooth(self, prob: np.ndarray, gray: np.ndarray) -> np.ndarray:
         """prob [h, w] float32 0..1 (this frame's mask on the grid), gray [h, w] float32 0..1 (this
-        frame's grid image) -> smoothed [h, w] float32 0..1 (a new array; also kept as the state)."""
+        frame's grid image) -> smoothed [h, w] float32 0..1 (a new array; also kept as the state).
+
+        Computed only in the box where the result can be nonzero: where this mask and the previous
+        one, moved by the flow, are both exactly 0 the blend is exactly 0 too (the background of a
+        webcam picture, most of a full-body shot's grid).
+        """
         if prob.shape != gray.shape:
             raise ValueError(f"prob shape {prob.shape} != gray shape {gray.shape}")
         if self._prev_mask is None or self._prev_mask.shape != prob.shape:
             self._prev_mask, self._prev_gray = prob.copy(), gray.copy()
             return self._prev_mask
         prev_mask, prev_gray = self._prev_mask, self._prev_gray
-        if self.flow:
-            prev_mask, prev_gray = self._follow_motion(gray, prev_mask, prev_gray)
-        motion = cv2.absdiff(gray, prev_gray)
-        # Spread motion a little: an edge that moved one pixel affects the mask around it too.
-        motion = cv2.dilate(motion, np.ones((5, 5), np.uint8))
-        weight = (motion - self.noise_floor) * (1.0 / self.motion_scale)
-        weight += self.static_weight
-        if self.certainty_gain:
-            certainty = np.abs(prob - 0.5)
-            weight += (2.0 * self.certainty_gain) * certainty
-        np.clip(weight, self.static_weight, 1.0, out=weight)
-        smoothed = prev_mask + weight * (prob - prev_mask)
+        h, w = prob.shape
+        flow = self._flow(gray, prev_gray) if self.flow else None
+        # The previous mask moved by the flow is 0 farther than the largest flow from where it was
+        # not 0 (a remap reads at most one pixel past the flow's target; clamped reads come nearer).
+        reach = 1
+        if flow is not None:
+            low, high, _, _ = cv2.minMaxLoc(flow.reshape(h, 2 * w))  # no |flow| temporary
+            reach += int(np.ceil(max(-low, high)))
+        box = _union(_nonzero_box(prob), _grow(_nonzero_box(prev_mask), reach, (h, w)))
+        smoothed = np.zeros((h, w), np.float32)
+        if box[1] > box[0]:
+            # The motion map is dilated 5x5: it is computed 2 cells past the box.
+            r0, r1, c0, c1 = outer = _grow(box, 2, (h, w))
+            if flow is not None:
+                moved_mask, moved_gray = self._follow_motion(flow[r0:r1, c0:c1], outer, prev_mask, prev_gray)
+            else:
+                moved_mask, moved_gray = prev_mask[r0:r1, c0:c1], prev_gray[r0:r1, c0:c1]
+            motion = cv2.absdiff(gray[r0:r1, c0:c1], moved_gray)
+            # Spread motion a little: an edge that moved one pixel affects the mask around it too.
+            motion = cv2.dilate(motion, np.ones((5, 5), np.uint8))
+            inner = (slice(box[0] - r0, box[1] - r0), slice(box[2] - c0, box[3] - c0))
+            here = (slice(box[0], box[1]), slice(box[2], box[3]))
+            weight = (motion[inner] - self.noise_floor) * (1.0 / self.motion_scale)
+            weight += self.static_weight
+            if self.certainty_gain:
+                certainty = np.abs(prob[here] - 0.5)
+                weight += (2.0 * self.certainty_gain) * certainty
+            np.clip(weight, self.static_weight, 1.0, out=weight)
+            moved = moved_mask[inner]
+            smoothed[here] = moved + weight * (prob[here] - moved)
         self._prev_mask, self._prev_gray = smoothed, gray
         return smoothed
 
-    def _follow_motion(self, gray: np.ndarray, prev_mask: np.ndarray,
-                       prev_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Warp the previous mask and image onto this frame with dense optical flow (DIS, on a small
-        grid): camera pans and moving people then blend with where they were, not with background."""
+    def _flow(self, gray: np.ndarray, prev_gray: np.ndarray) -> np.ndarray:
+        """Dense optical flow (DIS, on a small grid) -> [h, w, 2] float32 grid pixels: for each
+        current pixel, where it was in the previous frame."""
         h, w = gray.shape
         scale = min(1.0, self.flow_long_side / max(h, w))
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        small = [cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in (gray, prev_gray)]
-        cur_u8, prev_u8 = (cv2.convertScaleAbs(g, alpha=255.0) for g in small)
+        # The previous frame's small image was made by the previous call: only this frame's is new.
+        cached = self._small
+        if cached is not None and cached[0] is prev_gray and cached[1].shape[::-1] == size:
+            prev_u8 = cached[1]
+        else:
+            prev_u8 = cv2.convertScaleAbs(cv2.resize(prev_gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
+        cur_u8 = cv2.convertScaleAbs(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
+        self._small = (gray, cur_u8)
         if self._dis is None:
             self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        flow = self._dis.calc(cur_u8, prev_u8, None)  # for each current pixel: where it was before
-        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(w / size[0])
+        flow = self._dis.calc(cur_u8, prev_u8, None)
+        return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(w / size[0])
+
+    def _follow_motion(self, flow: np.ndarray, box: tuple[int, int, int, int], prev_mask: np.ndarray,
+                       prev_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Warp the previous mask and image onto this frame's grid cells `box` (r0, r1, c0, c1),
+        flow [r1 - r0, c1 - c0, 2] there: camera pans and moving people then blend with where they
+        were, not with background."""
+        h, w = prev_mask.shape
         if self._grid is None or self._grid[0].shape != (h, w):
             self._grid = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        map_x, map_y = self._grid[0] + flow[..., 0], self._grid[1] + flow[..., 1]
+        r0, r1, c0, c1 = box
+        map_x = self._grid[0][r0:r1, c0:c1] + flow[..., 0]
+        map_y = self._grid[1][r0:r1, c0:c1] + flow[..., 1]
         warped = [cv2.remap(x, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                   for x in (prev_mask, prev_gray)]
         return warped[0], warped[1]
+
+
+Box = tuple[int, int, int, int]  # grid rows r0:r1, columns c0:c1
+
+
+def _nonzero_box(x: np.ndarray) -> Box:
+    """[h, w] float32 -> the box of its nonzero cells ((0, 0, 0, 0) when none is)."""
+    bx, by, bw, bh = cv2.boundingRect(cv2.compare(x, 0.0, cv2.CMP_NE))
+    return by, by + bh, bx, bx + bw
+
+
+def _grow(box: Box, margin: int, shape: tuple[int, int]) -> Box:
+    if box[1] <= box[0]:
+        return box
+    r0, r1, c0, c1 = box
+    return max(0, r0 - margin), min(shape[0], r1 + margin), max(0, c0 - margin), min(shape[1], c1 + margin)
+
+
+def _union(a: Box, b: Box) -> Box:
+    if a[1] <= a[0]:
+        return b
+    if b[1] <= b[0]:
+        return a
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])

@@ -139,9 +139,10 @@ class FrameRenderer:
         if mode == "silhouette":
             return self._silhouette(mask, parse_color(settings.person_color),
                                     parse_color(settings.silhouette_background), out), None
-        cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
-        if mode == "overlay":
+        if mode == "overlay":  # the frame is the background: converted straight into the output
+            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=out)
             return self._overlay(mask, settings, class_map, class_names, out), None
+        cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
         if mode != "cutout":
             raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
         background = settings.background
@@ -166,13 +167,24 @@ class FrameRenderer:
                out: np.ndarray, opacity: float = 1.0) -> np.ndarray:
         """out = background * (1 - a) + foreground * a, a = alpha * opacity per pixel (alpha [H, W]
         float32 0..1), in uint8: a rounded to 1/255 steps; each product rounded, so out is within 1 of
-        exact (exact where a is 0 or 1)."""
+        exact (exact where a is 0 or 1). `background` may be `out` itself.
+
+        Blended only in the box around the pixels where a is not 0 (the person: often a third of
+        the frame); elsewhere out is the background as is, which the blend would give exactly."""
         cv2.convertScaleAbs(alpha, dst=self._alpha_u8, alpha=255.0 * opacity)
-        cv2.cvtColor(self._alpha_u8, cv2.COLOR_GRAY2RGB, dst=self._alpha3)
-        cv2.multiply(foreground, self._alpha3, dst=self._fg_part, scale=1.0 / 255.0)
-        cv2.bitwise_not(self._alpha3, dst=self._alpha3)                     # 255 - alpha
-        cv2.multiply(background, self._alpha3, dst=out, scale=1.0 / 255.0)
-        return cv2.add(out, self._fg_part, dst=out)
+        box = _nonzero_box(self._alpha_u8)
+        if background is not out:
+            _copy_outside(background, out, box)
+        if box is None:
+            return out
+        y0, y1, x0, x1 = box
+        alpha3, fg_part, target = self._alpha3[y0:y1, x0:x1], self._fg_part[y0:y1, x0:x1], out[y0:y1, x0:x1]
+        cv2.cvtColor(self._alpha_u8[y0:y1, x0:x1], cv2.COLOR_GRAY2RGB, dst=alpha3)
+        cv2.multiply(foreground[y0:y1, x0:x1], alpha3, dst=fg_part, scale=1.0 / 255.0)
+        cv2.bitwise_not(alpha3, dst=alpha3)                     # 255 - alpha
+        cv2.multiply(background[y0:y1, x0:x1], alpha3, dst=target, scale=1.0 / 255.0)
+        cv2.add(target, fg_part, dst=target)
+        return out
 
     def _silhouette(self, mask: np.ndarray, person: RGB, background: RGB, out: np.ndarray) -> np.ndarray:
         """Two constant colors blended by the mask: one lookup table from the 8-bit alpha."""
@@ -182,19 +194,47 @@ class FrameRenderer:
             table = np.rint(np.array(background) * (1 - level) + np.array(person) * level)
             self._silhouette_lut = (key, table.astype(np.uint8).reshape(256, 1, 3))
         cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
-        cv2.cvtColor(self._alpha_u8, cv2.COLOR_GRAY2RGB, dst=self._alpha3)
-        return cv2.LUT(self._alpha3, self._silhouette_lut[1], dst=out)
+        # The lookup only around the person: elsewhere the alpha is 0, the background color.
+        box = _nonzero_box(self._alpha_u8)
+        _copy_outside(self._solid_image("silhouette", background), out, box)
+        if box is not None:
+            y0, y1, x0, x1 = box
+            alpha3 = self._alpha3[y0:y1, x0:x1]
+            cv2.cvtColor(self._alpha_u8[y0:y1, x0:x1], cv2.COLOR_GRAY2RGB, dst=alpha3)
+            cv2.LUT(alpha3, self._silhouette_lut[1], dst=out[y0:y1, x0:x1])
+        return out
 
     def _overlay(self, mask, settings, class_map, class_names, out) -> np.ndarray:
+        """out holds the frame (RGB) already: the tint is blended over it in place."""
         opacity = float(settings.overlay_opacity)
         if class_map is not None and class_names is not None and len(class_names) > 2:
             lut = np.array([CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(256)], np.uint8)
             np.take(lut, class_map, axis=0, out=self._class_rgb)
-            self._blend(self._rgb, self._class_rgb, mask, out, opacity)
+            self._blend(out, self._class_rgb, mask, out, opacity)
             draw_legend(out, class_names)
             return out
         tint = self._solid_image("overlay", parse_color(settings.overlay_color))
-        return self._blend(self._rgb, tint, mask, out, opacity)
+        return self._blend(out, tint, mask, out, opacity)
+
+
+Box = tuple[int, int, int, int]  # rows y0:y1, columns x0:x1
+
+
+def _nonzero_box(alpha_u8: np.ndarray) -> Box | None:
+    """[H, W] uint8 -> the box (y0, y1, x0, x1) around its nonzero pixels, None when there are none."""
+    x, y, w, h = cv2.boundingRect(alpha_u8)
+    return (y, y + h, x, x + w) if w else None
+
+
+def _copy_outside(src: np.ndarray, dst: np.ndarray, box: Box | None) -> None:
+    """dst = src everywhere but inside box (all of it when box is None): four bands, no pixel twice."""
+    if box is None:
+        np.copyto(dst, src)
+        return
+    y0, y1, x0, x1 = box
+    for rows, cols in ((slice(0, y0), slice(None)), (slice(y1, None), slice(None)),
+                       (slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, None))):
+        np.copyto(dst[rows, cols], src[rows, cols])
 
 
 def draw_legend(image: np.ndarray, class_names: tuple[str, ...]) -> None:
