@@ -52,6 +52,7 @@ class GraphedNetwork:
                 self.module(static_in)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: the pipeline's other thread keeps launching its own work while a new shape is captured.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             static_out = self.module(static_in)
         return graph, static_in, static_out
