@@ -24,6 +24,7 @@ from silhouette_cam.onnx_runner import (  # noqa: F401  (re-exported: the runner
 )
 from silhouette_cam.weight_facts import WeightFacts
 
+MAX_CACHED_GRIDS = 8  # stretch grids kept per runner: the whole frame's, and recent crop sizes
 # precision name -> (parameter/activation dtype, TF32 allowed in convolutions and matmuls)
 PRECISIONS: dict[str, tuple[torch.dtype, bool]] = {
     "fp32": (torch.float32, False), "tf32": (torch.float32, True),
@@ -130,6 +131,9 @@ class TorchRunner(NetworkRunner):
         key = (width, height)
         if key not in self._grids:
             from silhouette_cam.device.ops import stretch_grid
+
+            if len(self._grids) >= MAX_CACHED_GRIDS:  # tracked crops change size every frame
+                self._grids.clear()
 
             self._grids[key] = stretch_grid(width, height, *self.input_size, device=self.device)
         return self._grids[key]
