@@ -91,6 +91,7 @@ class PersonSegmenter:
         self._device, why = resolve_device(device)
         self._model = model
         self._lock = threading.Lock()
+        self._pending: dict[str, Path] = {}  # shipped variants whose CPU runner is made on first use
         paths = {"custom": Path(weights)} if weights is not None else {
             variant: shipped_weights_path(variant) for variant in SHIPPED_VARIANTS}
         if self._device == "cuda":
@@ -138,11 +139,27 @@ class PersonSegmenter:
         return runners
 
     def _make_cpu_runners(self, paths: dict[str, Path], warmup: bool) -> dict:
-        runners = {key: self._make_cpu_runner(path) for key, path in paths.items()}
+        """The runner of the variant in use first, now; the other shipped variant's on its first frame
+        (an ONNX Runtime session + warm-up: ~30-60 ms and ~10 MB that a 16:9 camera never needs)."""
+        first = self._model if self._model in paths else ("landscape" if "landscape" in paths else next(iter(paths)))
+        self._pending = {key: path for key, path in paths.items() if key != first}
+        self._warmup = warmup
+        runner = self._make_cpu_runner(paths[first])
         if warmup:
-            for runner in runners.values():
-                runner.warmup()
-        return runners
+            runner.warmup()
+        return {first: runner}
+
+    def _runner(self, key: str):
+        runner = self._runners.get(key)
+        if runner is None:
+            with self._lock:
+                if key not in self._runners:  # created once, by whichever thread asks first
+                    created = self._make_cpu_runner(self._pending.pop(key))
+                    if self._warmup:
+                        created.warmup()
+                    self._runners[key] = created
+                runner = self._runners[key]
+        return runner
 
     def _make_cpu_runner(self, path: Path):
         """ONNX Runtime when the weights' export serves them (facts from the header: no torch), else PyTorch."""
@@ -193,7 +210,7 @@ class PersonSegmenter:
             choice = self._model
         if choice == "auto":
             choice = "landscape" if width > LANDSCAPE_MIN_ASPECT * height else "general"
-        return self._runners[choice]
+        return self._runner(choice)
 
     # -- inference ------------------------------------------------------------------------------
     def _runner_for_frame(self, frame_bgr: np.ndarray):
