@@ -6,6 +6,7 @@ Each measurement is a fresh interpreter (`sys.executable`), runs alternate betwe
 - import: `import silhouette_cam.cli.process, .segmenter, .pipeline, .sources, .sinks` (in-process clock);
 - first frame: `silhouette-cam process CLIP -o OUT.mp4 --mode silhouette --max-frames 1 --quiet`,
   interpreter start to exit (so: imports, model load, decode, segment, refine, render, encode, close);
+  peak RSS is the child's own VmHWM;
 - whole clip: the same with --max-frames FRAMES, wall time and peak RSS (of that process, from wait4).
 The clip is 1280x720, made from the shared DAVIS video (resized) in a temporary folder.
 Bars (issue #15): first frame <= 0.5 s, peak RSS of `process` <= 300 MB.
@@ -33,39 +34,44 @@ IMPORTS = ("import time; t = time.perf_counter(); "
 
 
 def make_clip(folder: Path, frames: int) -> Path:
-    """`frames` frames of the DAVIS clip at 1280x720 (looped if short) -> an mp4v file."""
+    """`frames` frames of the DAVIS clip at 1280x720 (looped if short) -> an mp4v file. Frames are written
+    as they are read: a bench process holding them would inflate its children's peak RSS (see run_with_rss)."""
     source = cv2.VideoCapture(str(DAVIS_CLIP))
-    images = []
-    while len(images) < frames:
+    path = folder / "clip720.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 24.0, (1280, 720))
+    written = 0
+    while written < frames:
         ok, frame = source.read()
         if not ok:
-            if not images:
+            if not written:
                 raise SystemExit(f"cannot read {DAVIS_CLIP}")
             source.set(cv2.CAP_PROP_POS_FRAMES, 0)
             continue
-        images.append(cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR))
-    path = folder / "clip720.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 24.0, (1280, 720))
-    for image in images:
-        writer.write(image)
+        writer.write(cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR))
+        written += 1
     writer.release()
     return path
 
 
+# Printed by the child at exit: its own peak resident memory. Not wait4's ru_maxrss, which on Linux
+# also counts the pages the child shared with this process between fork and exec.
+PEAK_RSS = ("import atexit, sys; atexit.register(lambda: print('VmHWM', open('/proc/self/status').read()"
+            ".split('VmHWM:')[1].split()[0]))")
+
+
 def run_with_rss(checkout: Path, argv: list[str]) -> tuple[float, float, str]:
-    """Run python with `checkout` first on the path -> (wall s, the child's own peak RSS MB, stdout)."""
+    """Run `python -c CODE ARGS` with `checkout` first on the path -> (wall s, the child's peak RSS MB, stdout)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    out_file = tempfile.TemporaryFile("w+")
+    code, rest = argv[1], argv[2:]
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, *argv], cwd=checkout, env=env, stdout=out_file,
-                             stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    result = subprocess.run([sys.executable, "-c", f"{PEAK_RSS}\n{code}", *rest], cwd=checkout, env=env,
+                            capture_output=True, text=True)
     wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    out_file.seek(0)
-    if child.returncode != 0:
-        raise SystemExit(f"{checkout}: {' '.join(argv)} exited with {child.returncode}")
-    return wall, usage.ru_maxrss / 1024, out_file.read()
+    if result.returncode != 0:
+        raise SystemExit(f"{checkout}: {' '.join(argv)} exited with {result.returncode}:\n{result.stderr[-2000:]}")
+    lines = result.stdout.strip().splitlines()
+    peak_kb = next(float(line.split()[1]) for line in reversed(lines) if line.startswith("VmHWM"))
+    return wall, peak_kb / 1024, "\n".join(line for line in lines if not line.startswith("VmHWM"))
 
 
 def process_argv(clip: Path, output: Path, frames: int) -> list[str]:
@@ -88,7 +94,7 @@ def main() -> int:
             for name, checkout in checkouts.items():  # alternate: both see the same machine load
                 row = results[name]
                 wall, rss, out = run_with_rss(checkout, ["-c", IMPORTS])
-                seconds, torch_loaded = out.split()
+                seconds, torch_loaded = out.split()[-2:]
                 row.setdefault("import s", []).append(float(seconds))
                 row.setdefault("import loads torch", []).append(float(torch_loaded == "True"))
                 wall, rss, _ = run_with_rss(checkout, process_argv(clip, folder / f"{name}1.mp4", 1))
