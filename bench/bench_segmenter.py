@@ -1,10 +1,13 @@
 """Segmentation speed at 1280x720: network alone and whole `segment()`, per variant and device.
 
     python bench/bench_segmenter.py [--runs 300] [--threads N] [--mediapipe-python /tmp/mpvenv/bin/python]
+                                    [--precisions fp32,tf32,fp16,bf16]
 
 Prints median and p90 over the runs as a table: the CPU with ONNX Runtime (the default, one
-thread) and with PyTorch, and CUDA fp16 when a GPU is present. With --mediapipe-python (a Python that has
-mediapipe==0.10.14), MediaPipe's `SelfieSegmentation.process()` is timed on the same frames.
+thread) and with PyTorch, and on a GPU, per precision: the network as a CUDA graph at batch 1 and 8
+(per image), the same network eager at batch 1, and `segment()` at 720p and 1080p. With
+--mediapipe-python (a Python that has mediapipe==0.10.14), MediaPipe's `SelfieSegmentation.process()`
+is timed on the same frames.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, machine_description, print_table, test_frames  # noqa: E402
 
-from silhouette_cam.inference import OnnxRuntimeRunner, TorchRunner  # noqa: E402
+from silhouette_cam.inference import TorchRunner  # noqa: E402
+from silhouette_cam.onnx_runner import OnnxRuntimeRunner  # noqa: E402
 from silhouette_cam.segmenter import PersonSegmenter  # noqa: E402
 
 
@@ -60,6 +64,33 @@ def network_only_call(runner):
     return call
 
 
+def bench_cuda(precision: str, frames: list[np.ndarray], runs: int) -> list[tuple[str, list[float]]]:
+    """The CUDA engine at one precision: graph batch 1 / 8 (ms per image), eager batch 1, segment() 720p / 1080p."""
+    import cv2
+
+    rows = []
+    frames_1080 = [cv2.resize(frame, (1920, 1080)) for frame in frames]
+    sync = torch.cuda.synchronize
+    for variant in ("general", "landscape"):
+        segmenter = PersonSegmenter(model=variant, device="cuda", precision=precision)
+        runner = segmenter.runner_for(1280, 720)
+        w, h = runner.input_size
+        label = f"{variant}, CUDA {segmenter.precision}"
+        for batch in (1, 8):
+            x = torch.rand(batch, 3, h, w, device="cuda").to(runner.dtype)
+            times = time_calls(lambda frame, x=x, r=runner: r.network(x), frames, runs, sync)
+            rows.append((f"{label}: network graph batch {batch} (per image)", [t / batch for t in times]))
+        x = torch.rand(1, 3, h, w, device="cuda").to(runner.dtype).contiguous(memory_format=torch.channels_last)
+
+        def eager(frame, x=x, module=runner.module):
+            with torch.inference_mode():
+                module(x)
+        rows.append((f"{label}: network eager batch 1", time_calls(eager, frames, runs, sync)))
+        rows.append((f"{label}: segment() 720p", time_calls(segmenter.segment, frames, runs, sync)))
+        rows.append((f"{label}: segment() 1080p", time_calls(segmenter.segment, frames_1080, runs, sync)))
+    return rows
+
+
 def bench_device(device: str, backend: str, frames: list[np.ndarray], runs: int) -> list[tuple[str, list[float]]]:
     rows = []
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -91,6 +122,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--threads", type=int, help="torch CPU threads for the PyTorch rows (default: torch's)")
     parser.add_argument("--mediapipe-python", help="a Python with mediapipe==0.10.14, to time the reference")
+    parser.add_argument("--precisions", default="fp32,tf32,fp16,bf16", help="CUDA precisions to time")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,7 +131,8 @@ def main() -> None:
     if args.mediapipe_python:
         rows += bench_mediapipe(args.mediapipe_python, frames, args.runs)
     if torch.cuda.is_available():
-        rows += bench_device("cuda", "auto", frames, args.runs)
+        for precision in args.precisions.split(","):
+            rows += bench_cuda(precision, frames, args.runs)
     print_table(f"Segmentation at 1280x720 — {machine_description()}", rows)
 
 

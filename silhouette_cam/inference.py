@@ -1,15 +1,14 @@
-"""Run one loaded network on frames: pre-processing, forward, post-processing, per device.
+"""Run one loaded torch network on frames: pre-processing, forward, post-processing, per device.
 
 `CpuRunner` stretches the frame with OpenCV into a preallocated buffer and runs fp32 with
-channels_last, or hands it to ONNX Runtime (`OnnxRuntimeRunner`, the CPU default when the
-weights have an ONNX export); `TorchRunner` (CUDA, fp16) uploads the uint8 frame once (pinned staging buffer) and
-stretches, runs and resizes back on the GPU. Both produce exactly the same geometry:
-the MediaPipe corner-to-corner stretch in, bilinear with half-pixel centers out.
+channels_last (weights without an ONNX export; with one, silhouette_cam.onnx_runner runs it in
+ONNX Runtime and torch is never imported); `TorchRunner` (CUDA) uploads the uint8 frame once
+(pinned staging buffer) and stretches, runs and resizes back on the GPU at a chosen precision.
+Both produce exactly the same geometry: the MediaPipe corner-to-corner stretch in, bilinear with
+half-pixel centers out.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,17 +16,20 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from silhouette_cam.frames import stretch_matrix
-from silhouette_cam.model import WeightFacts
-from silhouette_cam.model.onnx_export import WEIGHTS_SHA_KEY
+from silhouette_cam.onnx_runner import (  # noqa: F401  (re-exported: the runners' shared helpers)
+    FrameStretcher,
+    OnnxRuntimeRunner,
+    open_onnx_session,
+    resize_probability,
+)
+from silhouette_cam.weight_facts import WeightFacts
 
-
-def resize_probability(prob: np.ndarray, height: int, width: int) -> np.ndarray:
-    """`[h, w]` float32 -> `[height, width]`, bilinear with half-pixel centers.
-
-    OpenCV's INTER_LINEAR equals F.interpolate(align_corners=False) and is faster on the CPU.
-    """
-    return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
+MAX_CACHED_GRIDS = 8  # stretch grids kept per runner: the whole frame's, and recent crop sizes
+# precision name -> (parameter/activation dtype, TF32 allowed in convolutions and matmuls)
+PRECISIONS: dict[str, tuple[torch.dtype, bool]] = {
+    "fp32": (torch.float32, False), "tf32": (torch.float32, True),
+    "fp16": (torch.float16, False), "bf16": (torch.bfloat16, False),
+}
 
 
 class NetworkRunner:
@@ -84,22 +86,11 @@ class CpuRunner(NetworkRunner):
     def __init__(self, module: nn.Module, facts: WeightFacts) -> None:
         super().__init__(module.float().to(memory_format=torch.channels_last), facts)
         width, height = self.input_size
-        self._small_bgr = np.empty((height, width, 3), np.uint8)
+        self._stretch = FrameStretcher(self.input_size)
         self._small_rgb = np.empty((height, width, 3), np.uint8)
         # [1, 3, h, w] float32 whose memory is HWC: filled straight from the RGB image, no transpose copy.
         self._input = torch.empty((1, 3, height, width)).contiguous(memory_format=torch.channels_last)
         self._hwc_view = torch.from_numpy(self._small_rgb).permute(2, 0, 1).unsqueeze(0)
-        self._matrices: dict[tuple[int, int], np.ndarray] = {}
-
-    def _stretch(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """Frame -> the network's input size, MediaPipe's way; returns the reused `[h, w, 3]` BGR buffer."""
-        height, width = frame_bgr.shape[:2]
-        matrix = self._matrices.get((width, height))
-        if matrix is None:
-            matrix = self._matrices[(width, height)] = stretch_matrix(width, height, *self.input_size)
-        cv2.warpAffine(frame_bgr, matrix, self.input_size, dst=self._small_bgr, flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_CONSTANT)
-        return self._small_bgr
 
     def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
         cv2.cvtColor(self._stretch(frame_bgr), cv2.COLOR_BGR2RGB, dst=self._small_rgb)
@@ -110,74 +101,28 @@ class CpuRunner(NetworkRunner):
         return resize_probability(prob[0, 0].numpy(), height, width)
 
 
-def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int):
-    """An ONNX Runtime CPU session for `onnx_file`, or ValueError saying why it cannot serve `facts`' weights."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ValueError("the onnxruntime package is not installed") from None
-    if not onnx_file.is_file():
-        raise ValueError(f"{onnx_file} does not exist (export it: silhouette-cam convert-weights WEIGHTS.safetensors)")
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Spinning workers steal the core that the pipeline's other stages need.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for unreadable files
-        raise ValueError(f"{onnx_file} cannot be loaded ({str(exc).splitlines()[0]})") from None
-    recorded = session.get_modelmeta().custom_metadata_map.get(WEIGHTS_SHA_KEY, "")
-    if recorded != facts.sha256:
-        raise ValueError(f"{onnx_file} was exported from weights {recorded[:12] or 'unknown'}…, "
-                         f"expected {facts.sha256[:12]}…")
-    return session
-
-
-class OnnxRuntimeRunner(CpuRunner):
-    """CpuRunner's pre- and post-processing around an ONNX Runtime session of the same network.
-
-    ONNX Runtime's CPU kernels run this network ~2.4x faster than PyTorch eager on one thread
-    (2.6 vs 6.2 ms at 256x256 here), and one thread is what a pipeline that overlaps stages wants.
-    """
-
-    def __init__(self, module: nn.Module, facts: WeightFacts, session) -> None:
-        super().__init__(module, facts)
-        self.session = session  # an onnxruntime.InferenceSession from open_onnx_session()
-        self._input_name = session.get_inputs()[0].name
-
-    def _logits_numpy(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """Frame -> logits `[1, C_out, h, w]` float32."""
-        # [1, 3, h, w] float32 RGB 0..1 in one pass (swapRB turns the BGR buffer into RGB).
-        blob = cv2.dnn.blobFromImage(self._stretch(frame_bgr), scalefactor=1.0 / 255.0, swapRB=True)
-        return self.session.run(None, {self._input_name: blob})[0]
-
-    def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(self._logits_numpy(frame_bgr))
-
-    def person_probability(self, frame_bgr: np.ndarray, *, full_size: bool) -> np.ndarray:
-        # Post-processing in numpy, not torch: this runs beside the pipeline's other threads, where
-        # torch's intra-op pool waits for a busy core (4-6 ms for one small sigmoid, vs 0.05 ms here).
-        logits = self._logits_numpy(frame_bgr)[0]                      # [C_out, h, w]
-        if logits.shape[0] == 1:
-            prob = 0.5 + 0.5 * np.tanh(0.5 * logits[0])              # sigmoid, without exp overflow
-        else:
-            exp = np.exp(logits - logits.max(axis=0, keepdims=True))
-            prob = 1.0 - exp[0] / exp.sum(axis=0)                      # not-background
-        prob = prob.astype(np.float32, copy=False)
-        return resize_probability(prob, *frame_bgr.shape[:2]) if full_size else prob
-
-
 class TorchRunner(NetworkRunner):
     """Everything on one torch device: the uint8 frame is uploaded once, then stretched, run and resized there.
 
-    Used for CUDA in fp16; on the CPU in fp32 it serves the tests, which hold its geometry to CpuRunner's.
+    `precision` (see PRECISIONS) applies to the network only: the stretch grid, the stretch and
+    the probability stay fp32, since an fp16 grid is off by ~0.3 px at 1280 wide and fp16 logits
+    saturate the sigmoid. On CUDA the network runs as a CUDA graph per input size
+    (silhouette_cam.device.graphs); on the CPU (tests) it runs eagerly, with the same math.
     """
 
-    def __init__(self, module: nn.Module, facts: WeightFacts, device: torch.device,
-                 dtype: torch.dtype = torch.float16) -> None:
+    def __init__(self, module: nn.Module, facts: WeightFacts, device: torch.device, precision: str = "fp32") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+        from silhouette_cam.device.graphs import GraphedNetwork
+
+        dtype, allow_tf32 = PRECISIONS[precision]
+        if device.type == "cuda":
+            # Process-wide switches: torch's default lets cuDNN convolutions use TF32 even in "fp32".
+            torch.backends.cudnn.allow_tf32 = allow_tf32
+            torch.backends.cuda.matmul.allow_tf32 = allow_tf32
         super().__init__(module.to(device, dtype=dtype, memory_format=torch.channels_last), facts)
-        self.device, self.dtype = device, dtype
+        self.device, self.dtype, self.precision = device, dtype, precision
+        self.network = GraphedNetwork(self.module, device=device, dtype=dtype)
         self._grids: dict[tuple[int, int], torch.Tensor] = {}
         self._staging: dict[tuple[int, int], torch.Tensor] = {}
 
@@ -185,12 +130,12 @@ class TorchRunner(NetworkRunner):
         """grid_sample grid reproducing the corner-to-corner stretch: output x samples source x * W / w."""
         key = (width, height)
         if key not in self._grids:
-            w, h = self.input_size
-            # grid_sample(align_corners=False) reads pixel p at normalized (2p + 1) / W - 1.
-            xs = (torch.arange(w, dtype=torch.float64) * (width / w) * 2 + 1) / width - 1
-            ys = (torch.arange(h, dtype=torch.float64) * (height / h) * 2 + 1) / height - 1
-            grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] as (x, y)
-            self._grids[key] = grid.unsqueeze(0).to(self.device, self.dtype)
+            from silhouette_cam.device.ops import stretch_grid
+
+            if len(self._grids) >= MAX_CACHED_GRIDS:  # tracked crops change size every frame
+                self._grids.clear()
+
+            self._grids[key] = stretch_grid(width, height, *self.input_size, device=self.device)
         return self._grids[key]
 
     def _upload(self, frame_bgr: np.ndarray) -> torch.Tensor:
@@ -203,10 +148,12 @@ class TorchRunner(NetworkRunner):
         staging.numpy()[...] = frame_bgr
         return staging.to(self.device, non_blocking=True)
 
+    def logits_of_frame(self, frame: torch.Tensor) -> torch.Tensor:
+        """Frame on the device `[H, W, 3]` uint8 BGR -> logits `[1, C_out, h, w]` float32."""
+        from silhouette_cam.device.ops import stretch_to_network
+
+        small = stretch_to_network(frame, self._grid(frame.shape[1], frame.shape[0]))  # [1, 3, h, w] fp32
+        return self.network(small.to(self.dtype)).float()
+
     def _logits(self, frame_bgr: np.ndarray) -> torch.Tensor:
-        height, width = frame_bgr.shape[:2]
-        frame = self._upload(frame_bgr)                                              # [H, W, 3] uint8 BGR
-        rgb = frame.permute(2, 0, 1).flip(0).unsqueeze(0).to(self.dtype).mul_(1.0 / 255.0)  # [1, 3, H, W]
-        small = F.grid_sample(rgb, self._grid(width, height), mode="bilinear", padding_mode="zeros",
-                              align_corners=False)                                   # [1, 3, h, w]
-        return self.module(small.contiguous(memory_format=torch.channels_last))
+        return self.logits_of_frame(self._upload(frame_bgr))

@@ -8,9 +8,8 @@ import pytest
 
 from silhouette_cam.cli import main
 from silhouette_cam.frames import read_image
-from silhouette_cam.inference import open_onnx_session
 from silhouette_cam.model import load_weights, save_weights, shipped_weights_path
-from silhouette_cam.model.onnx_export import onnx_path_for
+from silhouette_cam.onnx_runner import onnx_path_for, open_onnx_session
 from silhouette_cam.segmenter import PersonSegmenter
 from tests.conftest import FIXTURES
 

@@ -119,9 +119,9 @@ def test_cuda_without_gpu_fails_loudly():
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU with CUDA")
 @pytest.mark.parametrize("variant", ["general", "landscape"])
-def test_cuda_fp16_matches_mediapipe_on_goldens(variant):
+def test_cuda_matches_mediapipe_on_goldens(variant):
     segmenter = PersonSegmenter(model=variant, device="cuda")
-    assert segmenter.device_label.startswith("CUDA fp16")
+    assert segmenter.device_label.startswith(f"CUDA {segmenter.precision}")
     for image in GOLDEN_INPUTS:
         prob = segmenter.segment(read_image(image))
         ref = mediapipe_reference(variant, image)
@@ -149,7 +149,7 @@ def test_all_torch_path_used_on_cuda_meets_the_golden_bar_too():
     from silhouette_cam.model import build_model, shipped_weights_path
 
     for variant in ("general", "landscape"):
-        runner = TorchRunner(*build_model(weights=shipped_weights_path(variant)), torch.device("cpu"), torch.float32)
+        runner = TorchRunner(*build_model(weights=shipped_weights_path(variant)), torch.device("cpu"), "fp32")
         ious, errors = [], []
         for image in GOLDEN_INPUTS:
             prob = runner.person_probability(read_image(image), full_size=True)
@@ -165,19 +165,35 @@ class BrokenCudaRunner:
         raise RuntimeError("CUDA error: no kernel image is available for execution on the device\nmore")
 
 
-def test_broken_cuda_under_auto_falls_back_to_cpu_and_says_why(monkeypatch):
+def fake_gpu(monkeypatch):
+    monkeypatch.setattr("silhouette_cam.segmenter.has_cuda_gpu", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
-    monkeypatch.setattr("silhouette_cam.segmenter.TorchRunner", BrokenCudaRunner)
+    monkeypatch.setattr("silhouette_cam.inference.TorchRunner", BrokenCudaRunner)
+
+
+def test_broken_cuda_under_auto_falls_back_to_cpu_and_says_why(monkeypatch):
+    fake_gpu(monkeypatch)
     segmenter = PersonSegmenter(device="auto", warmup=False)
-    assert segmenter.device.type == "cpu"
+    assert segmenter.device == "cpu" and segmenter.precision == "fp32"
     assert segmenter.device_label == "CPU fp32 ONNX Runtime — CUDA failed: CUDA error: no kernel image is " \
                                      "available for execution on the device"
 
 
 def test_broken_cuda_when_asked_for_is_an_error(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
-    monkeypatch.setattr("silhouette_cam.segmenter.TorchRunner", BrokenCudaRunner)
+    fake_gpu(monkeypatch)
     with pytest.raises(DeviceError, match="device 'cuda': CUDA failed: CUDA error: no kernel image"):
         PersonSegmenter(device="cuda", warmup=False)
+
+
+def test_auto_without_a_driver_gpu_stays_on_the_cpu_without_asking_torch(monkeypatch):
+    monkeypatch.setattr("silhouette_cam.segmenter.has_cuda_gpu", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: pytest.fail("torch was asked"))
+    assert resolve_device("auto") == ("cpu", "no GPU found")
+
+
+def test_precision_is_validated_and_exposed():
+    with pytest.raises(ValueError, match="precision 'fp8' is not one of auto, fp32, tf32, fp16, bf16"):
+        PersonSegmenter(precision="fp8")
+    segmenter = PersonSegmenter(device="cpu", warmup=False)
+    assert segmenter.precision == "fp32" and segmenter.device == "cpu"

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import torch
 
-from silhouette_cam.model import build_model
+from silhouette_cam.model.builder import build_model
+from silhouette_cam.onnx_runner import WEIGHTS_SHA_KEY, onnx_path_for
 
-WEIGHTS_SHA_KEY = "silhouette_cam.weights_sha256"
-
-
-def onnx_path_for(weights: str | Path) -> Path:
-    """`weights/NAME.safetensors` -> `weights/NAME.onnx`."""
-    return Path(weights).with_suffix(".onnx")
+__all__ = ["WEIGHTS_SHA_KEY", "export_onnx", "onnx_path_for"]
 
 
 def export_onnx(weights: str | Path, output: str | Path | None = None) -> Path:

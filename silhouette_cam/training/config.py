@@ -100,6 +100,7 @@ class TrainConfig:
     keep: str | None = None  # "best" (by `best_by`) or "last" epoch's weights; None: DEFAULT_KEEP
     best_by: str = "miou"  # which validation score picks the kept epoch: "miou" or "boundary_f"
     progress: bool = True
+    export_onnx: bool = True  # write NAME.onnx beside the kept weights, so the CPU runs them in ONNX Runtime
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_CHOICES:

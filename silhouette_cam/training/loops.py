@@ -10,15 +10,7 @@ import torch
 from torch import nn
 
 from silhouette_cam import metrics
-
-
-def class_logits(logits: torch.Tensor) -> torch.Tensor:
-    """`[B, C, H, W]` logits as they are, or a binary model's `[B, 1, H, W]` as 2-class logits [0, z]."""
-    if logits.shape[1] == 1:
-        from silhouette_cam.model import to_class_logits
-
-        return to_class_logits(logits)
-    return logits
+from silhouette_cam.model.builder import to_class_logits
 
 
 def train_one_epoch(
@@ -42,7 +34,7 @@ def train_one_epoch(
         image = batch["image"].to(device, non_blocking=True)
         target = batch["mask"].to(device, non_blocking=True)
         border = batch["border"].to(device, non_blocking=True)
-        loss = criterion(class_logits(model(image)), target, border)
+        loss = criterion(to_class_logits(model(image)), target, border)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -90,7 +82,7 @@ def evaluate(
     confusion = np.zeros((num_classes, num_classes), np.int64)
     scores = []
     for batch in loader:
-        pred = class_logits(model(batch["image"].to(device))).argmax(dim=1).cpu().numpy()  # [B, H, W]
+        pred = to_class_logits(model(batch["image"].to(device))).argmax(dim=1).cpu().numpy()  # [B, H, W]
         target = batch["mask"].numpy()
         confusion += metrics.confusion_matrix(pred, target, num_classes, ignore_index)
         for p, t in zip(pred, target, strict=True):
@@ -108,6 +100,6 @@ def collect_logits(
     model.eval()
     logits, masks = [], []
     for batch in loader:
-        logits.append(class_logits(model(batch["image"].to(device))).float().cpu())
+        logits.append(to_class_logits(model(batch["image"].to(device))).float().cpu())
         masks.append(batch["mask"])
     return torch.cat(logits), torch.cat(masks)

@@ -6,17 +6,13 @@ import torch
 
 from silhouette_cam.model import WeightFacts, build_model, shipped_weights_path
 from silhouette_cam.model.snet import build_snet
+from silhouette_cam.segmenter import resolve_device
 from silhouette_cam.training.config import DEFAULT_SNET_SIZE, MODEL_CHOICES, TrainConfig
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was requested but torch.cuda.is_available() is False")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
+    """`"auto" | "cpu" | "cuda"` -> the torch device; the same rules and messages as the segmenter's."""
+    return torch.device(resolve_device(name)[0])
 
 
 def build_for_training(
