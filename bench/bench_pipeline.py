@@ -3,7 +3,8 @@ and single-threaded, beside MediaPipe's legacy selfie solution in one run: "same
 through the same refinement and compositing) and "bare" (its masks + the same compositing only).
 
     python bench/bench_pipeline.py [--frames 300] [--device cpu] [--mediapipe-python /path/to/python]
-                                   [--camera-rate 30 [--reference] [--skip-fps]] [--cv-threads N]
+                                   [--camera-rate 30 [--reference] [--skip-fps] [--thread-policies cv1 cv-default ...]]
+                                   [--cv-threads N]
 
 Frames are the bundled demo clip upscaled to 1280x720 and held in memory (a camera delivers decoded
 frames; decoding a file is measured by `process`). Prints median / p90 ms per frame and FPS.
@@ -113,6 +114,22 @@ def bench_ours(frames, job: dict, threaded: bool, device: str, warmup: int = 20,
     return result
 
 
+POLICIES = {  # --thread-policies name -> ThreadPolicy fields (cv_threads 0: OpenCV's default, a thread per core)
+    "cv1": {"cv_threads": 1},
+    "cv-default": {"cv_threads": os.cpu_count() or 1},
+    "cv1 ort2": {"cv_threads": 1, "onnx_intra_op": 2},
+    "cv1 ort2 spin": {"cv_threads": 1, "onnx_intra_op": 2, "onnx_spinning": True},
+}
+
+
+def use_thread_policy(name: str) -> None:
+    """Make POLICIES[name] the process's policy: OpenCV's pool now, ONNX sessions opened from now on."""
+    from silhouette_cam import threads
+
+    threads.THREAD_POLICY = threads.ThreadPolicy(**POLICIES[name])
+    threads.apply_thread_policy(threads.THREAD_POLICY)
+
+
 def bench_cpu_at_camera_rate(frames, job: dict, device: str, fps: float = 30.0, warmup: int = 20,
                              reference: bool = False) -> dict[str, float]:
     """The threaded runner fed at a camera's `fps` (live: a frame that arrives while the previous one
@@ -123,7 +140,7 @@ def bench_cpu_at_camera_rate(frames, job: dict, device: str, fps: float = 30.0, 
     from silhouette_cam.pipeline_runner import PipelineRunner
     from silhouette_cam.segmenter import PersonSegmenter
 
-    pipe = FramePipeline(PersonSegmenter(device=device), PipelineSettings().replace(**job))
+    pipe = FramePipeline(PersonSegmenter(device=device, threads=None), PipelineSettings().replace(**job))
     if reference:  # the pipeline's own refiners, swapped (same interface: analyze / finish)
         from tests.fixtures import refine_reference
 
@@ -203,8 +220,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --camera-rate: also the frozen pre-issue-15 refinement, alternating")
     parser.add_argument("--skip-fps", action="store_true", help="only the --camera-rate table")
     parser.add_argument("--cv-threads", type=int, default=None,
-                        help="cv2.setNumThreads before running (default: OpenCV's own, one per core)")
+                        help="cv2.setNumThreads before running (default: silhouette_cam.threads' policy)")
+    parser.add_argument("--thread-policies", nargs="*", default=None, choices=list(POLICIES),
+                        help="with --camera-rate: run each job under each of these thread policies, alternating")
     args = parser.parse_args(argv)
+    from silhouette_cam.threads import apply_thread_policy
+
+    apply_thread_policy()  # as the app does at start-up
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
     frames = load_frames(args.frames)
@@ -233,13 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.camera_rate:
         print(f"\nCPU at a camera's {args.camera_rate:g} FPS (threaded, live; this process, all threads; "
               f"{os.cpu_count()} cores)")
-        print(f"{'job':14s} {'refinement':10s} {'shown FPS':>9s} {'% of a core':>11s} {'CPU ms/frame median':>19s} "
-              f"{'p90':>6s}")
+        print(f"{'job':14s} {'refinement':10s} {'threads':14s} {'shown FPS':>9s} {'% of a core':>11s} "
+              f"{'CPU ms/frame median':>19s} {'p90':>6s}")
+        policies = args.thread_policies or [None]
         for name in args.jobs:
             for reference in (True, False) if args.reference else (False,):
-                r = bench_cpu_at_camera_rate(frames, JOBS[name], args.device, args.camera_rate, reference=reference)
-                print(f"{name:14s} {'before' if reference else 'current':10s} {r['shown_fps']:9.1f} "
-                      f"{r['core_percent']:11.0f} {r['cpu_median_ms']:19.1f} {r['cpu_p90_ms']:6.1f}", flush=True)
+                for policy in policies:
+                    if policy is not None:
+                        use_thread_policy(policy)
+                    r = bench_cpu_at_camera_rate(frames, JOBS[name], args.device, args.camera_rate,
+                                                 reference=reference)
+                    print(f"{name:14s} {'before' if reference else 'current':10s} {policy or 'policy':14s} "
+                          f"{r['shown_fps']:9.1f} {r['core_percent']:11.0f} {r['cpu_median_ms']:19.1f} "
+                          f"{r['cpu_p90_ms']:6.1f}", flush=True)
     return 0
 
 

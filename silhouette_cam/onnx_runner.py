@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from silhouette_cam import threads as threads_module
 from silhouette_cam.frames import stretch_matrix
 from silhouette_cam.weight_facts import WeightFacts
 
@@ -65,8 +66,10 @@ class FrameStretcher:
         return self._small_bgr
 
 
-def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int):
-    """An ONNX Runtime CPU session for `onnx_file`, or ValueError saying why it cannot serve `facts`' weights."""
+def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int | None):
+    """An ONNX Runtime CPU session for `onnx_file`, or ValueError saying why it cannot serve `facts`' weights.
+    Threads, inter-op and spinning follow silhouette_cam.threads.THREAD_POLICY; `threads` overrides
+    its intra-op count (None: the policy's)."""
     try:
         import onnxruntime
     except ImportError:
@@ -74,11 +77,7 @@ def open_onnx_session(onnx_file: Path, facts: WeightFacts, *, threads: int):
     onnx_file = Path(onnx_file)
     if not onnx_file.is_file():
         raise ValueError(f"{onnx_file} does not exist (export it: silhouette-cam convert-weights WEIGHTS.safetensors)")
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Spinning workers steal the core that the pipeline's other stages need.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = threads_module.THREAD_POLICY.onnx_session_options(onnxruntime, intra_op=threads)
     try:
         session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable files

@@ -589,3 +589,17 @@ def test_recycled_mask_arrays_are_reused_only_when_nobody_holds_them():
     del view
     assert pool.take((6, 8)) is pool._arrays[0]  # the viewed one, released now
     assert pool.take((3, 3)).shape == (3, 3)
+
+
+@pytest.mark.parametrize("factor, size", [(3, (1280, 720)), (5, (2560, 1440)), (2, (1024, 576)), (1, (480, 270))])
+def test_area_downscale_equals_opencvs_inter_area(factor, size):
+    """The refiner's grid image: bit-identical to cv2.resize(INTER_AREA) on a real, noisy picture."""
+    from silhouette_cam.refine.refiner import area_downscale
+
+    rng = np.random.default_rng(3)
+    frame = cv2.resize(disk_frame(), size, interpolation=cv2.INTER_LINEAR)
+    frame = cv2.add(frame, rng.integers(0, 40, frame.shape, np.uint8))
+    tiled = frame[:size[1] // factor * factor, :size[0] // factor * factor]
+    got = area_downscale(tiled, factor)
+    expected = cv2.resize(tiled, (size[0] // factor, size[1] // factor), interpolation=cv2.INTER_AREA)
+    assert got.shape == expected.shape and np.array_equal(got, expected)

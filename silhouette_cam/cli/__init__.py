@@ -14,6 +14,7 @@ import sys
 
 from silhouette_cam.errors import DeviceError
 from silhouette_cam.opencv_log import quiet_opencv_log
+from silhouette_cam.threads import apply_thread_policy
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
     module = importlib.import_module(SUBCOMMANDS[name][0])
     quiet_opencv_log()  # before any thread starts (the level is process-wide)
+    apply_thread_policy()  # one thread inside each OpenCV call: the pipeline overlaps its stages itself
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

@@ -169,6 +169,25 @@ def grid_factor(width: int, height: int, grid_long_side: int) -> int:
     return max(1, int(np.ceil(max(width, height) / grid_long_side)))
 
 
+def area_downscale(tiled_bgr: np.ndarray, factor: int) -> np.ndarray:
+    """[H, W, 3] uint8, H and W multiples of factor -> [H / factor, W / factor, 3] uint8, each pixel
+    the rounded mean of its factor x factor cell: equal to cv2.resize(..., INTER_AREA).
+
+    For odd factors (3 at 720p) as a box filter whose window starts at each pixel, sampled at every
+    cell's first pixel: the same sums and rounding as INTER_AREA (bit-identical, checked in
+    tests/test_refine.py), 0.56 vs 1.22 ms at 720p (OpenCV's integer INTER_AREA path for 3 channels
+    is slow). Even factors keep INTER_AREA, which rounds half-way sums differently from the box.
+    """
+    height, width = tiled_bgr.shape[:2]
+    size = (width // factor, height // factor)
+    if factor % 2 == 0:
+        return cv2.resize(tiled_bgr, size, interpolation=cv2.INTER_AREA)
+    if factor == 1:
+        return tiled_bgr.copy()
+    box = cv2.boxFilter(tiled_bgr, -1, (factor, factor), anchor=(0, 0))
+    return cv2.resize(box, size, interpolation=cv2.INTER_NEAREST)  # pixel factor * i: the cell's first
+
+
 def _grow(cells: Cells, margin: int, shape: tuple[int, int]) -> Cells:
     """Grid cells (r0, r1, c0, c1) grown by margin on every side, inside a grid of shape (h, w)."""
     r0, r1, c0, c1 = cells
@@ -318,7 +337,7 @@ class MaskRefiner:
                 grid_size = (max(1, width // factor), max(1, height // factor))
                 scale = grid_size[0] / width
                 tiled = frame_bgr[:grid_size[1] * factor, :grid_size[0] * factor]
-                color_u8 = cv2.resize(tiled, grid_size, interpolation=cv2.INTER_AREA)
+                color_u8 = area_downscale(tiled, factor)
                 gray_grid = cv2.cvtColor(color_u8, cv2.COLOR_BGR2GRAY).astype(np.float32)
                 gray_grid *= np.float32(1.0 / 255.0)
             with sub("composite"):
