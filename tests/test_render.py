@@ -65,6 +65,34 @@ def test_blur_background_does_not_bleed_the_person():
     assert plain[just_outside].mean() > 40
 
 
+@pytest.mark.parametrize("sigma", [1.0, 12.0, 40.0])
+def test_blur_background_falls_back_to_the_plain_blur_where_the_person_covers_everything(sigma):
+    """Inside a big person the weighted blur has no background to average: there it must be the
+    plain blur of the (downscaled) image, computed only around those pixels but equal to blurring
+    all of it."""
+    rng = np.random.default_rng(5)
+    rgb = cv2.GaussianBlur(rng.integers(0, 255, (360, 640, 3), np.uint8), (0, 0), 2)
+    mask = np.zeros((360, 640), np.float32)
+    cv2.circle(mask, (300, 200), 150, 1.0, -1)
+    blurred = mask_weighted_blur(rgb, mask, sigma=sigma)
+    # The same computation with the plain blur of the whole small image (what the fallback equals);
+    # downscaled by two halvings, as mask_weighted_blur does.
+    def quarter(x):
+        return cv2.resize(cv2.resize(x, (320, 180), interpolation=cv2.INTER_AREA), (160, 90),
+                          interpolation=cv2.INTER_AREA)
+
+    small, weight = quarter(rgb).astype(np.float32), 1.0 - quarter(mask)
+    s = max(0.5, sigma / 4)
+    num = cv2.GaussianBlur(small * weight[..., None], (0, 0), s)
+    den = cv2.GaussianBlur(weight, (0, 0), s)
+    covered = den <= 1e-3
+    num /= np.maximum(den, 1e-3)[..., None]
+    num[covered] = cv2.GaussianBlur(small, (0, 0), s)[covered]
+    expected = cv2.resize(cv2.convertScaleAbs(num), (640, 360), interpolation=cv2.INTER_LINEAR)
+    assert covered.any()  # the case under test
+    assert np.abs(blurred.astype(int) - expected).max() <= 1
+
+
 def test_background_image_and_bad_path(tmp_path, scene):
     frame, mask = scene
     path = tmp_path / "bg.png"

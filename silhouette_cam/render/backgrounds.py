@@ -92,19 +92,31 @@ def mask_weighted_blur(rgb: np.ndarray, mask: np.ndarray, sigma: float, downscal
     h, w = mask.shape
     size = (max(1, w // downscale), max(1, h // downscale))
     small = _area_downscale(rgb, size).astype(np.float32)
-    weight = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
-    np.subtract(np.float32(1.0), weight, out=weight)
+    weight = _area_downscale(mask, size)  # halvings: 0.1 vs 0.3 ms at 720p, same means up to float rounding
+    weight = np.subtract(np.float32(1.0), weight, out=weight if weight is not mask else None)
     s = max(0.5, sigma / downscale)
     num = cv2.GaussianBlur(small * weight[..., None], (0, 0), s)
     den = cv2.GaussianBlur(weight, (0, 0), s)
-    covered = den <= 1e-3
+    covered = cv2.compare(den, 1e-3, cv2.CMP_LE)  # [h, w] uint8 255: the person covers the neighbourhood
     np.maximum(den, np.float32(1e-3), out=den)
     np.divide(num, den[..., None], out=num)
-    if covered.any():
-        # Where the person covers the whole neighbourhood, fall back to the plain blur.
-        np.copyto(num, cv2.GaussianBlur(small, (0, 0), s), where=covered[..., None])
+    x, y, bw, bh = cv2.boundingRect(covered)
+    if bw:
+        # There, fall back to the plain blur: computed around the covered pixels only (a webcam
+        # portrait's inside, not the whole image: 0.48 ms for all of it at 720p).
+        reach = _gaussian_radius(s)
+        y0, y1 = max(0, y - reach), min(size[1], y + bh + reach)
+        x0, x1 = max(0, x - reach), min(size[0], x + bw + reach)
+        plain = cv2.GaussianBlur(small[y0:y1, x0:x1], (0, 0), s)[y - y0:y - y0 + bh, x - x0:x - x0 + bw]
+        np.copyto(num[y:y + bh, x:x + bw], plain, where=covered[y:y + bh, x:x + bw, None] > 0)
     blurred = cv2.convertScaleAbs(num)  # rounds and saturates to 0..255 (values are >= 0)
     return cv2.resize(blurred, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
+
+
+def _gaussian_radius(sigma: float) -> int:
+    """The kernel radius cv2.GaussianBlur(..., (0, 0), sigma) uses on float32 images (ksize
+    round(sigma * 4 * 2 + 1) | 1): a blurred pixel reads no farther than this."""
+    return (int(round(sigma * 8 + 1)) | 1) // 2
 
 
 def _area_downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

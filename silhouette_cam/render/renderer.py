@@ -101,7 +101,6 @@ class FrameRenderer:
         self._alpha3 = np.empty((h, w, 3), np.uint8)
         self._fg_part = np.empty((h, w, 3), np.uint8)
         self._class_rgb = np.empty((h, w, 3), np.uint8)
-        self._blurred = np.empty((h, w, 3), np.uint8)
         self._solid.clear()
         self._checker = None
 
@@ -155,8 +154,8 @@ class FrameRenderer:
             return self._blend(self._checker, self._rgb, mask, out), rgba_out
         if background == "color":
             bg = self._solid_image("background", parse_color(settings.background_color))
-        elif background == "blur":
-            bg = mask_weighted_blur(self._rgb, mask, settings.blur_sigma, out=self._blurred)
+        elif background == "blur":  # blurred straight into the output, then blended in place: no copy
+            bg = mask_weighted_blur(self._rgb, mask, settings.blur_sigma, out=out)
         elif background in ("image", "video"):
             bg = self._background.frame(background, Path(settings.background_path), (w, h))
         else:
