@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from silhouette_cam.fps import StageTimer  # noqa: E402
 from silhouette_cam.refine import MaskRefiner, RefineSettings  # noqa: E402
 from silhouette_cam.segmenter import PersonSegmenter  # noqa: E402
+from silhouette_cam.threads import apply_thread_policy  # noqa: E402
 from tests.fixtures import refine_reference  # noqa: E402
 
 DAVIS = REPO.parent / "shared" / "data" / "davis" / "videos" / "dance-twirl.mp4"
@@ -118,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", type=Path, default=None)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--cv-threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)")
+    parser.add_argument("--cv-threads", type=int, default=None,
+                        help="cv2.setNumThreads (default: silhouette_cam.threads' policy, as the app)")
     args = parser.parse_args(argv)
+    apply_thread_policy()
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
     frames = load_frames(args.video, args.frames + args.warmup)
