@@ -128,7 +128,9 @@ class TemporalSmoother:
         if self._dis is None:
             self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         flow = self._dis.calc(cur_u8, prev_u8, None)
-        return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(w / size[0])
+        full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+        full *= np.float32(w / size[0])  # in place: no second [h, w, 2] array per frame
+        return full
 
     def _follow_motion(self, flow: np.ndarray, box: tuple[int, int, int, int], prev_mask: np.ndarray,
                        prev_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
