@@ -205,8 +205,8 @@ def test_source_errors_re_raise_in_the_iterating_thread_with_the_stage():
 def test_stop_interrupts_a_display_wait():
     runner = PipelineRunner(raw_pipeline(), CountingSource(100), display_ahead=0)
     frames = runner.frames(idle_s=0.2)
-    got = [next(frames) for _ in range(3)]  # display_ahead=0 reads two frames before one is shown
-    assert None not in got[:2] and got[2] is None
+    got = [next(frames) for _ in range(2)]  # display_ahead=0: frame 1 waits for frame 0 on screen
+    assert got[0] is not None and got[1] is None
     assert runner.stop(timeout_s=1.0)
 
 
