@@ -20,12 +20,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 
-from silhouette_cam.pipeline import PipelineSettings, ProcessedFrame
+if TYPE_CHECKING:
+    from silhouette_cam.pipeline import PipelineSettings, ProcessedFrame
 
 MAX_PENDING = 8  # frames queued for the sinks (about 0.25 s at 30 fps): absorbs an encoder's keyframe
 

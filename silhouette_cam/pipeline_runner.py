@@ -22,7 +22,8 @@ How frames are let through:
 Switches apply from the next frame: `switch_source` (the reader closes the old source; temporal
 history is reset), `pipeline.segmenter = ...` (read once per frame) and `pipeline.update(...)`.
 Stop is a flag + join, never a kill. An error on a worker thread re-raises in the iterating thread,
-with `failed_stage` saying where ("read", "analyze", "render").
+with `failed_stage` saying where ("read", "analyze", "render", "write": a sink of the runner's own
+writer failed; a caller's writer reports through its own on_error instead).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class PipelineRunner:
         self._next_source: FrameSource | None = None
         self._generation = 0  # bumped per source switch; the analyzer resets the pipeline on a change
         self._owns_writer = writer is None
-        self.writer = writer or SinkWriter(timer=pipeline.timer, drop_when_full=live)
+        self._sink_failure: BaseException | None = None
+        self.writer = writer or SinkWriter(timer=pipeline.timer, drop_when_full=live, on_error=self._on_sink_error)
         for sink in sinks:
             self.writer.add(sink)
         self.frames_read = 0
@@ -110,6 +112,17 @@ class PipelineRunner:
                 self._shown_index = read_index
                 self._shown.notify_all()
             return self.frames_read - 1 - read_index
+
+    def _on_sink_error(self, sink: Any, exc: BaseException) -> None:
+        # The writer thread: keep the first failure for the iterating thread (a disk that filled up).
+        if self._sink_failure is None:
+            self._sink_failure = exc
+
+    def _raise_sink_failure(self) -> None:
+        if self._sink_failure is not None:
+            self.failed_stage = "write"
+            self.stop()
+            raise self._sink_failure
 
     # -- worker threads --------------------------------------------------------------------------
     def _put(self, q: queue.Queue, item: object) -> bool:
@@ -230,6 +243,9 @@ class PipelineRunner:
                 yield None
                 continue
             if item is _END:
+                if self._owns_writer:
+                    self.writer.close()  # every frame written: a failure at the very end still counts
+                self._raise_sink_failure()
                 return
             if isinstance(item, _Failure):
                 self.failed_stage = item.stage
@@ -243,6 +259,7 @@ class PipelineRunner:
                 self.stop()
                 raise
             self.last_read_index, self.last_settings = read_index, analysis.settings
+            self._raise_sink_failure()
             self.writer.submit(out)
             yield out
 
