@@ -16,10 +16,12 @@ closed and removed, and `on_error(sink, exc)` says so; the other sinks go on.
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
@@ -40,6 +42,18 @@ class FrameSink(Protocol):
 def transparent_output(settings: PipelineSettings) -> bool:
     """True when the frames carry alpha worth keeping: a cutout on a transparent background."""
     return settings.render.mode == "cutout" and settings.render.background == "transparent"
+
+
+def keeps_alpha(path: str | os.PathLike, *, transparent: bool) -> bool:
+    """Record a transparent cutout with its alpha? Yes where the output holds alpha (.webm/.mov/.mkv,
+    or a PNG folder: no suffix); into other containers it goes as shown, on the checkerboard. (The
+    CLI asks for alpha outright with transparent_output, so a wrong suffix is an error there.)"""
+    if not transparent:
+        return False
+    from silhouette_cam.sinks import ALPHA_CODECS  # PyAV loads only when something is recorded
+
+    suffix = Path(path).suffix.lower()
+    return not suffix or suffix in ALPHA_CODECS
 
 
 def frame_pixels(frame: ProcessedFrame, alpha: bool) -> np.ndarray:

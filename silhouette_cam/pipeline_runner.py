@@ -271,6 +271,10 @@ class PipelineRunner:
             if thread.is_alive() and thread is not threading.current_thread():
                 thread.join(timeout_s)
         done = not any(thread.is_alive() for thread in self._threads)
+        with self._shown:
+            pending, self._next_source = self._next_source, None
+        if pending is not None and done:
+            pending.close()  # handed over by switch_source but never read
         if self._owns_writer:
             done = self.writer.close() and done
         return done
