@@ -56,25 +56,27 @@ def keeps_alpha(path: str | os.PathLike, *, transparent: bool) -> bool:
     return not suffix or suffix in ALPHA_CODECS
 
 
-def frame_pixels(frame: ProcessedFrame, alpha: bool) -> np.ndarray:
-    """The frame as a sink takes it: [H, W, 4] RGBA when `alpha` (opaque when the frame has no
-    alpha, e.g. after a mode change), else [H, W, 3] RGB (a transparent cutout on its checkerboard)."""
+def frame_pixels(frame: ProcessedFrame, alpha: bool, *, pad: bool = True) -> np.ndarray:
+    """The frame as a sink takes it. alpha False: [H, W, 3] RGB (a transparent cutout on its
+    checkerboard, as shown). alpha True: [H, W, 4] RGBA where the frame has alpha; where it has none
+    (another mode), RGBA made opaque when `pad` (a stream with alpha needs 4 channels throughout),
+    else the RGB as it is (a writer that takes either, like VirtualCamera: no matting of opaque frames)."""
     if not alpha:
         return frame.image
     if frame.rgba is not None:
         return frame.rgba
-    return cv2.cvtColor(frame.image, cv2.COLOR_RGB2RGBA)
+    return cv2.cvtColor(frame.image, cv2.COLOR_RGB2RGBA) if pad else frame.image
 
 
 class ImageSink:
     """A FrameSink over any `write(image, timestamp_s)` / `close()` writer: VideoRecorder,
-    PngSequenceWriter, VirtualCamera. alpha: hand it RGBA (see frame_pixels)."""
+    PngSequenceWriter, VirtualCamera. alpha, pad: what to hand it (see frame_pixels)."""
 
-    def __init__(self, target: Any, *, alpha: bool) -> None:
-        self.target, self.alpha = target, bool(alpha)
+    def __init__(self, target: Any, *, alpha: bool, pad: bool = True) -> None:
+        self.target, self.alpha, self.pad = target, bool(alpha), bool(pad)
 
     def write(self, frame: ProcessedFrame) -> None:
-        self.target.write(frame_pixels(frame, self.alpha), frame.timestamp_s)
+        self.target.write(frame_pixels(frame, self.alpha, pad=self.pad), frame.timestamp_s)
 
     def close(self) -> None:
         self.target.close()

@@ -215,6 +215,7 @@ def test_frame_pixels_is_the_one_alpha_choice():
     out = raw_pipeline().process(np.zeros((12, 16, 3), np.uint8))
     assert frame_pixels(out, False) is out.image
     assert frame_pixels(out, True).shape == (12, 16, 4) and frame_pixels(out, True)[..., 3].min() == 255
+    assert frame_pixels(out, True, pad=False) is out.image  # a camera takes RGB as it is: no matting
     written = []
 
     class Target:

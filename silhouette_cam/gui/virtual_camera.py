@@ -42,8 +42,9 @@ def unavailable_reason() -> str:
 
 
 class VirtualCameraSink(ImageSink):
-    """The camera as a FrameSink: RGBA of a transparent cutout goes in (VirtualCamera mattes it)."""
+    """The camera as a FrameSink: a transparent cutout's RGBA goes in (VirtualCamera mattes it),
+    every other frame its RGB as rendered."""
 
     def __init__(self, camera: Any) -> None:
-        super().__init__(camera, alpha=bool(getattr(camera, "alpha", False)))
+        super().__init__(camera, alpha=bool(getattr(camera, "alpha", False)), pad=False)
         self.camera = camera
