@@ -37,12 +37,11 @@ from .engine import Engine, EngineLoader, EngineOptions, ModelLoadError, Pipelin
 from .recording import RecordingControl
 from .source_picker import DEMO, default_source_opener, describe_source, is_camera_spec
 from .video_view import to_display_image
-from .virtual_camera import VirtualCameraOptions, VirtualCameraSink, open_virtual_camera
+from .virtual_camera import VirtualCameraControl, VirtualCameraOptions, open_virtual_camera
 
 RECONNECT_INTERVAL_S = 1.0
 IDLE_S = 0.1  # the longest a GUI request waits when no frame comes
 STARTING = "starting"  # FrameInfo.mode of unprocessed frames shown while the model loads
-_OFF = object()  # a request to turn the virtual camera off
 
 
 class EndOfStream(Exception):
@@ -100,18 +99,15 @@ class ProcessingWorker(QThread):
         super().__init__(parent)
         self._options, self._paced, self._max_frames = options, paced, max_frames
         self._engine_factory, self._open_source = engine_factory, source_opener
-        self._open_camera = virtual_camera_factory
         self._lock = threading.Lock()
         self._wake = threading.Event()  # cuts waits short on stop / source change
         self._stopping = False
         self._requested_source: str | None = source
         self._changes: dict[str, Any] = {}
         self._target, self._ratio, self._mirror = QSize(1280, 720), 1.0, False
-        self._camera_request: Any = None  # VirtualCameraOptions, _OFF, or None (nothing asked)
         self._slot: tuple[QImage, FrameInfo, PipelineRunner | None] | None = None
         self._engine: Engine | None = None
         self._writer: SinkWriter | None = None
-        self._camera_sink: VirtualCameraSink | None = None
         self._source: Any = None
         self._spec = DEMO
         self.displayed_fps = FpsMeter(window=60)
@@ -121,6 +117,10 @@ class ProcessingWorker(QThread):
         )
         if record_path:
             self.recording.request_start(record_path)
+        self.virtual_camera = VirtualCameraControl(
+            open_camera=virtual_camera_factory, on_started=self.virtual_camera_started.emit,
+            on_stopped=self.virtual_camera_stopped.emit, on_unavailable=self.virtual_camera_unavailable.emit,
+        )
 
     # -- GUI thread -----------------------------------------------------------------------------
     def update_controls(self, changes: dict[str, Any]) -> None:
@@ -144,8 +144,7 @@ class ProcessingWorker(QThread):
 
     def request_virtual_camera(self, options: VirtualCameraOptions | None) -> None:
         """Send to the virtual camera with `options` (again: reopened with them), or stop (None)."""
-        with self._lock:
-            self._camera_request = _OFF if options is None else options
+        self.virtual_camera.request(options)
 
     def take_frame(self) -> tuple[QImage, FrameInfo] | None:
         """The newest frame (removing it from the slot), or None if it was already taken. The caller
@@ -281,7 +280,7 @@ class ProcessingWorker(QThread):
                 if out is None:
                     continue
                 fps_now, stage_ms = engine.stats()
-                camera = self._camera()
+                camera = self.virtual_camera.camera
                 info = FrameInfo(processed, runner.last_read_index, out.timestamp_s,
                                  (out.image.shape[1], out.image.shape[0]), fps_now, stage_ms, engine.variant,
                                  runner.last_settings.render.mode,
@@ -311,7 +310,6 @@ class ProcessingWorker(QThread):
                 return True
             changes, self._changes = self._changes, {}
             spec, self._requested_source = self._requested_source, None
-            camera_request, self._camera_request = self._camera_request, None
         if changes:
             try:
                 engine.apply(changes)  # the pipeline validates; applies from the next analysis
@@ -323,50 +321,12 @@ class ProcessingWorker(QThread):
                 self._finish_recording()  # the new source may differ in size
                 runner.switch_source(source)
                 self._opened(source)
-        if camera_request is not None:
-            self._switch_camera(camera_request)
+        self.virtual_camera.apply(self._writer, self._source)
         return False
 
-    # -- the virtual camera -----------------------------------------------------------------------
-    def _switch_camera(self, request: Any) -> None:
-        old = self._camera_sink
-        if old is not None:
-            self._camera_sink = None
-            self._writer.remove(old)  # closed on the writer thread after the frames it was given
-        if request is _OFF:
-            if old is not None:
-                self.virtual_camera_stopped.emit("")
-            return
-        source = self._source
-        try:
-            camera = self._open_camera(size=request.size or tuple(source.size), fps=float(source.fps),
-                                       matte_color=request.matte_color)
-        except OSError as exc:  # VirtualCameraUnavailable: no device; what to install
-            self.virtual_camera_unavailable.emit(str(exc))
-            return
-        except ValueError as exc:
-            self.virtual_camera_stopped.emit(f"virtual camera: {exc}")
-            return
-        sink = VirtualCameraSink(camera)
-        with self._lock:
-            self._camera_sink = sink
-        self._writer.add(sink)
-        self.virtual_camera_started.emit(str(camera.device))
-
-    def _camera(self) -> Any:
-        with self._lock:
-            sink = self._camera_sink
-        return sink.camera if sink is not None else None
-
     def _on_sink_error(self, sink: Any, exc: BaseException) -> None:
-        # The writer thread: the sink is closed and detached already; say so, the preview goes on.
-        with self._lock:
-            lost = sink is self._camera_sink
-            if lost:
-                self._camera_sink = None
-        if lost:
-            self.virtual_camera_stopped.emit(str(exc))
-        else:
+        # The writer thread: the sink is closed and detached already; the preview goes on.
+        if not self.virtual_camera.sink_failed(sink, exc):
             self.error.emit(str(exc))
 
     # -- helpers ----------------------------------------------------------------------------------
