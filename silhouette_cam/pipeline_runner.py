@@ -101,8 +101,10 @@ class PipelineRunner:
     def switch_source(self, source: FrameSource) -> None:
         """Read from `source` from the next frame on; the reader closes the old one."""
         with self._shown:
-            self._next_source = source
+            unread, self._next_source = self._next_source, source
             self._shown.notify_all()
+        if unread is not None:
+            unread.close()  # switched away from before the reader got to it: never read, ours to close
 
     def frame_shown(self, read_index: int) -> int:
         """The display shows the frame read as `read_index` (lets display_ahead reads go on).

@@ -195,7 +195,6 @@ class ProcessingWorker(QThread):
                 self._pause(RECONNECT_INTERVAL_S)
                 continue
             self._opened(source)
-            name = source.name
             try:
                 if self._engine is None and not self._preview_until_loaded(source, loader):
                     continue  # stopping or another source asked for; the finally closes this one
@@ -208,7 +207,7 @@ class ProcessingWorker(QThread):
                 reconnecting = True
             except Exception as exc:  # noqa: BLE001 — a failing source must not end the app
                 verb = "ended" if isinstance(exc, EndOfStream) else "failed"
-                self.error.emit(f"{name} {verb}: {exc} — reconnecting…")
+                self.error.emit(f"{self._source.name} {verb}: {exc} — reconnecting…")  # the source last switched to
                 reconnecting = True
             finally:
                 self._finish_recording()  # a new or reconnected source may differ in size
