@@ -42,7 +42,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from silhouette_cam.gui.main_window import LaunchOptions, MainWindow  # noqa: E402
+from silhouette_cam.gui.launch import LaunchOptions
+from silhouette_cam.gui.main_window import MainWindow  # noqa: E402
 from silhouette_cam.gui.settings_store import SettingsStore  # noqa: E402
 from silhouette_cam.sources import VideoFileSource, demo_clip_path  # noqa: E402
 
@@ -222,15 +223,13 @@ def measure_startup(clip: Path, runs: int, settings: Path) -> None:
 
 def pipeline_alone_fps(clip: Path, mode: str, changes: dict, frames: int) -> float:
     """FPS of FramePipeline.process on the clip's frames (decoded beforehand), same mode and controls."""
-    from silhouette_cam.gui.control_values import ControlValues
-    from silhouette_cam.gui.engine import pipeline_settings
     from silhouette_cam.pipeline import FramePipeline, PipelineSettings
     from silhouette_cam.segmenter import PersonSegmenter
 
     source = VideoFileSource(clip, loop=True)
     decoded = [source.read()[0] for _ in range(min(frames, 60))]
     source.close()
-    settings = PipelineSettings().replace(**pipeline_settings(mode, ControlValues().with_changes(**changes)))
+    settings = PipelineSettings().replace(mode=mode, **{k: v for k, v in changes.items() if k != "model"})
     pipeline = FramePipeline(PersonSegmenter(), settings)
     for frame in decoded[:10]:  # warm-up: buffers, tracker, temporal history
         pipeline.process(frame)

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [("default", default)]
     if not args.only_default:
         rows = [("raw", RAW_SETTINGS), *rows,
-                ("no temporal", dataclasses.replace(default, temporal=False)),
+                ("no temporal", dataclasses.replace(default, temporal_strength=0.0)),
                 ("no tracking", dataclasses.replace(default, track_people=False)),
                 ("no edge refine", dataclasses.replace(default, edge_refine=False))]
     video = args.data / "davis" / "videos" / "dance-twirl.mp4"

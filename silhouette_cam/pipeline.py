@@ -2,7 +2,7 @@
 
     pipe = FramePipeline(segmenter, PipelineSettings())
     out = pipe.process(frame_bgr)        # ProcessedFrame: image, rgba, mask (from THIS frame), timings_ms
-    pipe.update(mode="cutout", background="blur", temporal=False)   # thread-safe, next frame
+    pipe.update(mode="cutout", background="blur", temporal_strength=0)   # thread-safe, next frame
     pipe.stats                           # PipelineStats: fps + median ms per stage (sliding window)
 
 `process` is `render(analyze(frame))`; the two halves let `PipelineRunner` (pipeline_runner.py) run
@@ -24,6 +24,7 @@ from silhouette_cam.frames import check_frame
 from silhouette_cam.refine import RAW_SETTINGS, EdgeRefiner, GridMask, MaskRefiner, RefineSettings
 from silhouette_cam.refine.region import SEARCH_TILE_COUNT
 from silhouette_cam.render import FrameRenderer, RenderSettings
+from silhouette_cam.setting import Setting, settings_of
 
 STAGES = ("capture", "segment", "refine", "render", "write")
 _RENDER_FIELDS = {f.name for f in dataclasses.fields(RenderSettings)}
@@ -32,13 +33,21 @@ _REFINE_FIELDS = {f.name for f in dataclasses.fields(RefineSettings)}
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Everything the user can change live: how to draw (render) and how to refine the mask."""
+    """Everything the user can set, live or on the command line: how to draw (render) and how to
+    refine the mask. The one schema of names, defaults and ranges: the CLI's options
+    (cli/options.py) and the window's controls (gui/controls.py) are generated from `user_settings()`."""
 
     render: RenderSettings = field(default_factory=RenderSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
 
+    @staticmethod
+    def user_settings() -> tuple[tuple[str, Setting], ...]:
+        """(flat field name, Setting) of every user-facing field: render's, then refine's."""
+        return (*settings_of(RenderSettings), *settings_of(RefineSettings))
+
     def replace(self, **changes: object) -> PipelineSettings:
-        """A copy with flat field changes (`mode=...`, `temporal=...`) or whole `render=` / `refine=`."""
+        """A validated copy with flat field changes (`mode=...`, `temporal_strength=...`) or whole
+        `render=` / `refine=`; ValueError / TypeError naming the flag or control."""
         unknown = set(changes) - _RENDER_FIELDS - _REFINE_FIELDS - {"render", "refine"}
         if unknown:
             raise ValueError(f"unknown pipeline setting(s) {', '.join(sorted(unknown))}; known: "
@@ -48,6 +57,29 @@ class PipelineSettings:
         render = dataclasses.replace(render, **{k: v for k, v in changes.items() if k in _RENDER_FIELDS})
         refine = dataclasses.replace(refine, **{k: v for k, v in changes.items() if k in _REFINE_FIELDS})
         return PipelineSettings(render=render.validate(), refine=refine.validate())
+
+    def value(self, name: str) -> object:
+        """One flat field's value (`settings.value("blur_sigma")`)."""
+        return getattr(self.render if name in _RENDER_FIELDS else self.refine, name)
+
+    def changes_from_defaults(self) -> dict[str, object]:
+        """The user-facing fields that differ from the defaults, by flat name (what settings files
+        keep, so an improved default reaches every setting the user never touched)."""
+        defaults = PipelineSettings().replace()
+        return {name: self.value(name) for name, _ in self.user_settings()
+                if self.value(name) != defaults.value(name)}
+
+    def with_stored(self, stored: dict[str, object]) -> tuple[PipelineSettings, dict[str, str]]:
+        """A copy with stored flat values applied one by one: unknown or bad ones are skipped (one
+        bad value must not cost the user the others) -> (settings, {name: why skipped})."""
+        settings, skipped = self, {}
+        # The background's kind last: an image or video background validates only with its file.
+        for name, value in sorted(stored.items(), key=lambda item: item[0] == "background"):
+            try:
+                settings = settings.replace(**{name: value})
+            except (ValueError, TypeError) as exc:
+                skipped[name] = str(exc)
+        return settings, skipped
 
 
 @dataclass
@@ -202,7 +234,7 @@ def refine_still(segmenter, frame_bgr: np.ndarray, settings: RefineSettings | No
     person probability [H, W] float32 0..1. People tracking becomes a second, zoomed-in pass when the
     people fill only part of the picture; when the whole picture shows nobody, the tracker's search
     tiles are looked at first (one pass each), for people too small in it."""
-    settings = dataclasses.replace(settings or RefineSettings(), temporal=False).validate()
+    settings = dataclasses.replace(settings or RefineSettings(), temporal_strength=0.0).validate()
     refiner = MaskRefiner()
     prob = refiner.run(segmenter, frame_bgr, settings)
     if settings.track_people:

@@ -1,4 +1,4 @@
-"""Outputs: a crash-safe video recorder (PyAV), an RGBA PNG sequence, snapshots.
+"""Outputs: a crash-safe video recorder (PyAV), an RGBA PNG sequence (png_sequence.py), snapshots.
 
 VideoRecorder writes what is rendered with the source's timestamps (so slow or uneven processing
 never speeds a video up), in a container that survives `kill -9`: fragmented MP4 (a fragment per
@@ -14,6 +14,8 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+
+from silhouette_cam.png_sequence import PngSequenceWriter  # noqa: F401 - re-exported: the PNG sequence sink
 
 # Milliseconds: source timestamps are floats in seconds; 1 ms resolution is exact enough for video.
 TIME_BASE = Fraction(1, 1000)
@@ -162,37 +164,3 @@ def save_snapshot(path: str | os.PathLike, image: np.ndarray) -> Path:
     if not cv2.imwrite(str(path), _to_bgr(image)):
         raise OSError(f"cannot write snapshot {path}")
     return path
-
-
-class PngSequenceWriter:
-    """Writes 000000.png, 000001.png, ... into a folder (created; must be writable); RGB or RGBA."""
-
-    codec = "png"
-
-    def __init__(self, folder: str | os.PathLike, *, compression: int = 1) -> None:
-        self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise NotADirectoryError(f"PNG output is not a folder: {self.folder}")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OSError(f"cannot create output folder {self.folder}: {exc.strerror}") from None
-        if not os.access(self.folder, os.W_OK):
-            raise PermissionError(f"output folder is not writable: {self.folder}")
-        self._params = [cv2.IMWRITE_PNG_COMPRESSION, int(compression)]
-        self.frames_written = 0
-
-    def write(self, image: np.ndarray, timestamp_s: float | None = None) -> None:
-        path = self.folder / f"{self.frames_written:06d}.png"
-        if not cv2.imwrite(str(path), _to_bgr(image), self._params):
-            raise OSError(f"cannot write {path} (disk full or folder removed?)")
-        self.frames_written += 1
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> PngSequenceWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

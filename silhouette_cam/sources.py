@@ -12,8 +12,6 @@ from __future__ import annotations
 import glob
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -160,26 +158,13 @@ class ImageFolderSource(FrameSource):
         return self._load(path), ts
 
 
-@contextmanager
-def _opencv_errors_only() -> Iterator[None]:
-    """OpenCV logs its own warnings when a camera does not open ("can't open camera by index", one
-    per backend it tried); the caller reports that in one line of its own, so they only add noise."""
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    try:
-        yield
-    finally:
-        cv2.utils.logging.setLogLevel(level)
-
-
 class CameraSource(FrameSource):
     """An OpenCV camera by index or device path; timestamps from a monotonic clock at grab time."""
 
     def __init__(self, device: int | str, *, width: int | None = None, height: int | None = None,
                  fps: float | None = None) -> None:
         self.device = device
-        with _opencv_errors_only():
-            self._cap = cv2.VideoCapture(device)
+        self._cap = cv2.VideoCapture(device)  # OpenCV's own warnings: see opencv_log.py
         if not self._cap.isOpened():
             self._cap.release()
             raise OSError(f"cannot open camera {device!r}")
@@ -231,8 +216,7 @@ def list_cameras(max_index: int = 4) -> list[CameraInfo]:
     candidates: list[int | str] = sorted(glob.glob("/dev/video*")) or list(range(max_index))
     found = []
     for device in candidates:
-        with _opencv_errors_only():
-            cap = cv2.VideoCapture(device)
+        cap = cv2.VideoCapture(device)
         try:
             if cap.isOpened():
                 w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))

@@ -43,7 +43,6 @@ def test_process_cutout_to_rgba_png_sequence(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--mode", "sketch"], "mode 'sketch'"),
     (["--background", "fog"], "background 'fog'"),
     (["--background", "missing.png"], "missing.png"),
     (["--max-frames", "-3"], "--max-frames must be >= 1, got -3"),

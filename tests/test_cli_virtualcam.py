@@ -126,7 +126,6 @@ def test_no_virtual_camera_is_one_line_naming_what_to_install_exit_2(monkeypatch
 @pytest.mark.parametrize(("args", "message"), [
     (["--size", "1280"], "--size '1280' is not WIDTHxHEIGHT"),
     (["--matte", "fog"], "matte color 'fog' is not a color"),
-    (["--mode", "sketch"], "mode 'sketch'"),
     (["--source", "missing.mp4"], "source not found: 'missing.mp4'"),
 ])
 def test_bad_options_are_one_line_errors_with_exit_2(backend, capsys, args, message):

@@ -48,7 +48,7 @@ def test_process_returns_this_frames_mask_and_timings():
 @pytest.mark.parametrize("live", [False, True])
 def test_threaded_runner_never_pairs_a_frame_with_a_stale_mask(live):
     source = MovingDiskSource(frames=12)
-    pipe = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal=False))
+    pipe = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal_strength=0.0))
     with PipelineRunner(pipe, source, live=live) as runner:
         outs = [(out.timestamp_s, out.mask.copy()) for out in runner]
     if not live:
@@ -164,3 +164,24 @@ def test_bad_frame_is_refused_with_got_vs_expected():
         pipe.process(np.zeros((8, 8, 3), np.float32))
     with pytest.raises(ValueError, match=r"frame has shape \(8, 8\), expected \(H, W, 3\)"):
         pipe.process(np.zeros((8, 8), np.uint8))
+
+
+def test_stored_settings_apply_one_by_one_and_bad_ones_keep_their_default():
+    stored = {"background": "image", "background_path": "/x/beach.png", "overlay_opacity": 3, "mode": "cutout"}
+    settings, skipped = PipelineSettings().with_stored(stored)
+    assert (settings.render.background, settings.render.background_path) == ("image", "/x/beach.png")
+    assert settings.render.mode == "cutout" and settings.render.overlay_opacity == 0.5
+    assert skipped == {"overlay_opacity": "--opacity must be in 0..1, got 3"}
+
+
+def test_smoothing_strength_reaches_the_smoother_through_its_validated_setter():
+    from silhouette_cam.refine import MaskRefiner, RefineSettings, TemporalSmoother
+
+    smoother = TemporalSmoother()
+    smoother.strength = 0.75
+    assert smoother.static_weight == pytest.approx(0.25) and smoother.strength == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="smoothing strength must be in 0..1"):
+        smoother.strength = 1.0
+    refiner = MaskRefiner()
+    refiner.run(BrightSegmenter(), disk_frame(160, 120), RefineSettings(temporal_strength=0.6, track_people=False))
+    assert refiner.smoother.strength == pytest.approx(0.6)

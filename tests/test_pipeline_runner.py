@@ -43,7 +43,7 @@ class CountingSource(FrameSource):
 
 def raw_pipeline() -> FramePipeline:
     """Mode "mask" of a BrightSegmenter: out.timestamp_s tells the frame; no history to blur it."""
-    return FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal=False, track_people=False))
+    return FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal_strength=0.0, track_people=False))
 
 
 class ListSink:

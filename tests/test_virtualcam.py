@@ -100,7 +100,7 @@ def test_letterbox_keeps_the_shape_with_bars(backend, source, camera, rect):
 def test_each_mode_is_sent_as_rendered(backend):
     """cutout-transparent on the matte, cutout on a color, silhouette, overlay: the right colors."""
     frame = disk_frame(160, 120)  # dark background 40, bright disk (the "person") at the centre
-    pipeline = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal=False, track_people=False))
+    pipeline = FramePipeline(BrightSegmenter(), PipelineSettings().replace(temporal_strength=0.0, track_people=False))
     cases = [
         ({"mode": "cutout", "background": "transparent"}, (220, 220, 220), GREEN),
         ({"mode": "cutout", "background": "color", "background_color": (0, 0, 255)}, (220, 220, 220), (0, 0, 255)),

@@ -1,6 +1,8 @@
 """Regenerate the README screenshots from the real window (run under a display, e.g. `xvfb-run -a`).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py [NAME.png ...]
+
+With names, only those shots are made (e.g. `error_state.png`).
 
 Each shot runs the window on a real clip for a number of frames, then grabs the window. The clips
 are Intel's CC BY 4.0 sample videos (github.com/intel-iot-devkit/sample-videos): the bundled demo
@@ -16,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from silhouette_cam.gui.app import application
-from silhouette_cam.gui.main_window import LaunchOptions, MainWindow
+from silhouette_cam.gui.launch import LaunchOptions
+from silhouette_cam.gui.main_window import MainWindow
 from silhouette_cam.gui.settings_store import SettingsStore
 from silhouette_cam.sources import VideoFileSource, demo_clip_path
 
@@ -51,7 +54,9 @@ class UnpluggedCamera:
     def __init__(self) -> None:
         UnpluggedCamera.opened += 1
         if UnpluggedCamera.opened > 1:
-            raise OSError("cannot open camera 0")
+            # As long as a real driver's message can be: the status bar must elide it, not hide it.
+            raise OSError("cannot open camera 0: /dev/video0 is busy or was unplugged (VIDIOC_STREAMON: "
+                          "No such device; check the cable, or close the other program using it)")
         self._inner, self._left = VideoFileSource(demo_clip_path(), loop=True), 30
         self.fps, self.size, self.name = self._inner.fps, self._inner.size, "camera 0"
 
@@ -81,12 +86,13 @@ def shoot(name: str, clip: str, mode: str, changes: dict, hud: bool, frames: int
 
 
 def shoot_error_state(settings: Path) -> None:
-    """The camera fails mid-run: the last frame stays, the message says what happened and that we retry."""
+    """The camera fails mid-run: the last frame stays, the message says what happened and that we
+    retry. The window is narrow enough that the message elides before the device label."""
     store = SettingsStore.at_path(settings)
     store.hud_visible = False
     window = MainWindow(store, LaunchOptions(source="0", mode="overlay", paced=False),
                         source_opener=lambda spec: UnpluggedCamera())
-    window.resize(1280, 760)
+    window.resize(1000, 700)
     # The first failed reconnect attempt: the message is up, the last frame still shown.
     window.worker.error.connect(
         lambda text: "retrying every second" in text and grab_and_close(window, "error_state.png")
@@ -101,15 +107,18 @@ def grab_and_close(window: MainWindow, name: str) -> None:
     window.close()
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
     application()
     settings = Path(tempfile.gettempdir()) / "silhouette_cam_screenshots.ini"
-    settings.unlink(missing_ok=True)  # first-run defaults, whatever an earlier run stored
     for name, clip, mode, changes, hud, frames in SHOTS:
-        shoot(name, clip, mode, changes, hud, frames, settings)
-    shoot_error_state(settings)
+        if not names or name in names:
+            settings.unlink(missing_ok=True)  # first-run defaults, whatever an earlier shot stored
+            shoot(name, clip, mode, changes, hud, frames, settings)
+    if not names or "error_state.png" in names:
+        settings.unlink(missing_ok=True)
+        shoot_error_state(settings)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -7,11 +7,13 @@ modules are imported only when their subcommand runs, so `--help` and the GUI st
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
 
 from silhouette_cam.errors import DeviceError
+from silhouette_cam.opencv_log import quiet_opencv_log
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -30,24 +32,48 @@ USER_ERRORS = (ValueError, TypeError, OSError, DeviceError)
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str]:
     """Return the parser for the subcommand named in argv (default: gui) and that name."""
+    from silhouette_cam.cli.options import OneLineParser
+
     name = argv[0] if argv and argv[0] in SUBCOMMANDS else "gui"
     module = importlib.import_module(SUBCOMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"silhouette-cam {name}", description=SUBCOMMANDS[name][1])
+    parser = OneLineParser(prog=f"silhouette-cam {name}", description=SUBCOMMANDS[name][1])
     module.add_arguments(parser)
     return parser, name
+
+
+def top_level_help() -> str:
+    """`silhouette-cam --help`: the subcommands, then the window's own options (the default command)."""
+    parser, _ = build_parser([])
+    parser.prog = "silhouette-cam"
+    parser.usage = "silhouette-cam [SUBCOMMAND] [options]"
+    lines = ["Live person segmentation. With no subcommand it opens the window, which takes the options",
+             "below; `silhouette-cam SUBCOMMAND --help` shows a subcommand's options.", "", "subcommands:"]
+    lines += [f"  {name:16s} {text}" for name, (_, text) in SUBCOMMANDS.items()]
+    parser.description = "\n".join(lines)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser.format_help()
+
+
+def unknown_subcommand(word: str) -> str:
+    """The one-line error for a first word that is neither a subcommand nor an option."""
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(SUBCOMMANDS)}"
+    return f"silhouette-cam: error: unknown subcommand {word!r}: {hint}"
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
-        print("usage: silhouette-cam [SUBCOMMAND] [options]\n\nsubcommands:")
-        for name, (_, text) in SUBCOMMANDS.items():
-            print(f"  {name:16s} {text}")
-        print("\n`silhouette-cam SUBCOMMAND --help` shows a subcommand's options.")
+        print(top_level_help(), end="")
         return 0
+    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+        # The window takes no positional arguments: a bare first word is a mistyped subcommand.
+        print(unknown_subcommand(argv[0]), file=sys.stderr)
+        return 2
     parser, name = build_parser(argv)
     args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
     module = importlib.import_module(SUBCOMMANDS[name][0])
+    quiet_opencv_log()  # before any thread starts (the level is process-wide)
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

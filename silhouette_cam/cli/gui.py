@@ -1,7 +1,9 @@
 """`silhouette-cam gui` (the default): open the live window.
 
-For automation: `--quit-after-frames N` processes N frames and exits 0, after saving `--screenshot`
-and finishing `--record`; e.g.
+Takes the same rendering and refinement options as `process` (cli/options.py, from the settings
+schema); given ones apply over the settings the window remembers. For automation:
+`--quit-after-frames N` processes N frames and exits 0, after saving `--screenshot` and finishing
+`--record`; e.g.
     silhouette-cam --source clip.mp4 --mode cutout --record out.mp4 --screenshot win.png \
         --quit-after-frames 60
 """
@@ -13,28 +15,25 @@ import os
 import sys
 from pathlib import Path
 
-MODES = ("overlay", "cutout", "silhouette", "mask")
-MODELS = ("auto", "general", "landscape")
-DEVICES = ("auto", "cpu", "cuda")
+from silhouette_cam.cli import options
+
+LAST_USED = "the last one used, else"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="camera index or device path, a video file, an image folder, or "
                         "'demo' (default: the last one used, else camera 0, else the demo clip)")
-    parser.add_argument("--mode", choices=MODES, help="rendering to start in (default: the last one used)")
-    parser.add_argument("--fullscreen", action="store_true", help="start fullscreen (F11 toggles)")
-    parser.add_argument("--model", choices=MODELS,
-                        help="model variant (default: the last one used, else auto)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the network runs")
-    parser.add_argument("--weights", help="custom weights file (e.g. from `silhouette-cam train`); listed and "
-                        "selected in the window's model choice, which switches models live")
+    parser.add_argument("--fullscreen", action="store_true", help="start fullscreen; F11 toggles (default: off)")
     parser.add_argument("--record", metavar="PATH",
-                        help="start recording the rendered output to PATH at once")
-    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window when the run ends")
+                        help="start recording the rendered output to PATH at once (default: not recording)")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="save a PNG of the window when the run ends (default: none)")
     parser.add_argument("--quit-after-frames", metavar="N", type=int,
-                        help="process N frames, finish --record and --screenshot, exit 0")
+                        help="process N frames, finish --record and --screenshot, exit 0 (default: run until closed)")
     parser.add_argument("--settings", metavar="PATH",
-                        help="read and write settings in this INI file instead of the user's")
+                        help="read and write settings in this INI file (default: the user's settings)")
+    options.add_setting_arguments(parser, defaults_note=LAST_USED, presets=False)
+    options.add_model_arguments(parser, model_default=None, defaults_note=LAST_USED)
 
 
 def _check_writable_parent(path: str, what: str) -> None:
@@ -63,14 +62,21 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.screenshot).suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp"):
             raise ValueError(f"--screenshot must end in .png, .jpg or .bmp, got {args.screenshot!r}")
         _check_writable_parent(args.screenshot, "--screenshot")
+    if args.device != "auto":
+        options.check_device(args.device)
+    changes = options.settings_changes(args)
+    from silhouette_cam.pipeline import PipelineSettings
+
+    PipelineSettings().replace(**changes)  # a bad value: one line now, not a window that cannot start
     _check_display()
 
     from silhouette_cam.gui.app import run_window  # Qt and torch load only when the window opens
-    from silhouette_cam.gui.main_window import LaunchOptions
+    from silhouette_cam.gui.launch import LaunchOptions
 
+    mode = changes.pop("mode", None)
     launch = LaunchOptions(
-        source=args.source, mode=args.mode, fullscreen=args.fullscreen, model=args.model, device=args.device,
+        source=args.source, mode=mode, fullscreen=args.fullscreen, model=args.model, device=args.device,
         weights=args.weights, record_path=args.record, screenshot_path=args.screenshot,
-        quit_after_frames=args.quit_after_frames,
+        quit_after_frames=args.quit_after_frames, settings=changes,
     )
     return run_window(launch, settings_path=args.settings)

@@ -12,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from silhouette_cam.cli import options
+from silhouette_cam.cli.options import add_max_frames, add_model_arguments, add_setting_arguments, check_max_frames
 from silhouette_cam.frame_sinks import ImageSink, transparent_output
-from silhouette_cam.render import BACKGROUNDS, MODES, parse_color
 from silhouette_cam.sinks import ALPHA_CODECS, OPAQUE_CODECS, PngSequenceWriter, VideoRecorder
 
 VIDEO_SUFFIXES = tuple(sorted(set(OPAQUE_CODECS) | set(ALPHA_CODECS)))
@@ -23,58 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="video file, image folder, camera index or 'demo'")
     parser.add_argument("-o", "--output", required=True,
                         help=f"video file ({', '.join(VIDEO_SUFFIXES)}) or a folder for a PNG sequence")
-    parser.add_argument("--mode", default="overlay", help=f"{' | '.join(MODES)} (default overlay)")
-    parser.add_argument("--background", default="transparent",
-                        help="cutout background: transparent | COLOR (#rrggbb, r,g,b, name) | IMAGE | VIDEO | blur")
-    parser.add_argument("--color", default=None, help="overlay tint or silhouette person color")
-    parser.add_argument("--opacity", type=float, default=0.5, help="overlay opacity 0..1 (default 0.5)")
-    parser.add_argument("--model", default="auto", help="auto | general | landscape (default auto)")
-    parser.add_argument("--weights", default=None, help="custom weights file (from `silhouette-cam train`)")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
-    parser.add_argument("--raw", action="store_true", help="no refinement: the bare network output")
-    parser.add_argument("--no-temporal", action="store_true", help="no temporal smoothing")
-    parser.add_argument("--no-tracking", action="store_true", help="no zoomed-in crop around the people")
-    parser.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def background_settings(value: str) -> dict[str, object]:
-    """--background value -> RenderSettings fields; raises ValueError naming a bad value."""
-    if value in ("transparent", "blur"):
-        return {"background": value}
-    path = Path(value)
-    if path.suffix:
-        if not path.is_file():
-            raise FileNotFoundError(f"background file not found: {value}")
-        kind = "image" if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp") else "video"
-        return {"background": kind, "background_path": str(path)}
-    try:
-        return {"background": "color", "background_color": parse_color(value, name="background")}
-    except ValueError:
-        raise ValueError(f"background {value!r} is not one of {', '.join(BACKGROUNDS)}, a color, "
-                         "or an existing image/video file") from None
+    add_max_frames(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
+    add_setting_arguments(parser)
+    add_model_arguments(parser)
 
 
 def build_settings(args: argparse.Namespace):
-    from silhouette_cam.pipeline import PipelineSettings
-    from silhouette_cam.refine import RAW_SETTINGS
-
-    if args.mode not in MODES:
-        raise ValueError(f"mode {args.mode!r} is not one of {', '.join(MODES)}")
-    if args.max_frames is not None and args.max_frames < 1:
-        raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
-    changes: dict[str, object] = {"mode": args.mode, "overlay_opacity": args.opacity,
-                                  **background_settings(args.background)}
-    if args.color is not None:
-        color = parse_color(args.color, name="--color")
-        changes["overlay_color" if args.mode == "overlay" else "person_color"] = color
-    if args.raw:
-        changes["refine"] = RAW_SETTINGS
-    if args.no_temporal:
-        changes["temporal"] = False
-    if args.no_tracking:
-        changes["track_people"] = False
-    return PipelineSettings().replace(**changes)
+    """The run's PipelineSettings (validated; errors name the flag)."""
+    check_max_frames(args)
+    return options.build_settings(args)
 
 
 def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool):
@@ -119,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 written += 1
                 bar.update(1)
     finally:
-        sink.close()  # already closed by the runner unless opening it failed half-way; safe twice
+        sink.close()  # already closed by the runner unless it never started; safe twice
         source.close()
         pipeline.close()
     elapsed = time.perf_counter() - start

@@ -13,19 +13,16 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from silhouette_cam.cli import process
+from silhouette_cam.cli import options
 
-# `process` options this command shares (rendering, refinement, model), until one settings schema
-# generates them for every command.
-SHARED_OPTIONS = ("mode", "background", "color", "opacity", "model", "weights", "device", "raw",
-                  "no_temporal", "no_tracking", "max_frames")
 REPORT_EVERY_S = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="0", help="camera index or device path, a video file, an image "
-                        "folder or 'demo' (default 0)")
-    parser.add_argument("--loop", action="store_true", help="play a video file or image folder in a loop")
+                        "folder or 'demo' (default: 0)")
+    parser.add_argument("--loop", action="store_true",
+                        help="play a video file or image folder in a loop (default: off)")
     parser.add_argument("--output-device", default=None, metavar="DEVICE", help="the virtual camera: "
                         "/dev/videoN (Linux) or 'OBS Virtual Camera' (default: the first one found)")
     parser.add_argument("--backend", default=None, help="pyvirtualcam backend: v4l2loopback | obs | "
@@ -34,13 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "is letterboxed into it, never stretched (default: the source's size)")
     parser.add_argument("--matte", default="green", metavar="COLOR", help="color a transparent cutout is "
                         "sent on: a camera has no alpha (default green, #00b140)")
-    parser.add_argument("--quiet", action="store_true", help="no FPS lines")
-    borrowed = argparse.ArgumentParser(add_help=False)
-    process.add_arguments(borrowed)
-    group = parser.add_argument_group("rendering and refinement (as for `process`)")
-    for action in borrowed._actions:  # argparse's own way of sharing options (what parents= does)
-        if action.dest in SHARED_OPTIONS:
-            group._add_action(action)
+    parser.add_argument("--quiet", action="store_true", help="no FPS lines (default: off)")
+    options.add_max_frames(parser)
+    options.add_setting_arguments(parser)
+    options.add_model_arguments(parser)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -75,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from silhouette_cam.sources import CameraSource, open_source
     from silhouette_cam.virtualcam import VirtualCamera
 
-    settings = process.build_settings(args)
+    options.check_max_frames(args)
+    settings = options.build_settings(args)
     size = parse_size(args.size) if args.size else None
     with ExitStack() as stack:
         source = stack.enter_context(open_source(args.source, loop=args.loop))

@@ -8,7 +8,10 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
-from .main_window import LaunchOptions, MainWindow
+from silhouette_cam.opencv_log import quiet_opencv_log
+
+from .launch import LaunchOptions
+from .main_window import MainWindow
 from .settings_store import APPLICATION, ORGANIZATION, SettingsStore
 
 
@@ -17,6 +20,7 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if existing is not None:
         return existing  # type: ignore[return-value]
+    quiet_opencv_log()  # before the worker and camera-probe threads start
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)

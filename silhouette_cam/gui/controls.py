@@ -1,8 +1,8 @@
 """Mode switching (toolbar actions, keys 1-4) and the per-mode control panel.
 
-The panel edits a ControlValues and emits only what changed (`values_changed({"overlay_opacity": 0.4})`);
-the window forwards that to the worker, which applies it on the next frame. Nothing here touches
-frames or the pipeline.
+The panel edits a PipelineSettings (and the model choice) and emits only what changed
+(`values_changed({"overlay_opacity": 0.4})`); the window forwards that to the worker, which applies
+it on the next frame. Nothing here touches frames or the pipeline.
 """
 
 from __future__ import annotations
@@ -26,12 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .control_values import BACKGROUNDS, RANGES, ControlValues
+from silhouette_cam.choices import IMAGE_SUFFIXES, MODES
+from silhouette_cam.pipeline import PipelineSettings
+from silhouette_cam.setting import Setting
+
+from .control_values import ControlValues
 from .control_widgets import ColorButton, PercentSlider
 from .model_combo import ModelCombo
-from .settings_store import MODES
 
 MODE_TITLES = {"overlay": "Overlay", "cutout": "Cutout", "silhouette": "Silhouette", "mask": "Mask"}
+# The mode pages, in MODES order: (title, the settings group shown on it; None: a note only).
+PAGES = (("Overlay: the person tinted", "overlay"), ("Cutout: the person kept", "cutout"),
+         ("Silhouette: solid colors", "silhouette"), ("Mask", None))
+REFINEMENT = ("Mask refinement", "mask refinement")
+IMAGE_PATTERN = "Images (" + " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES) + ")"
+VIDEO_PATTERN = "Videos (*.mp4 *.mkv *.avi *.mov *.webm)"
 
 
 class ModeActions(QObject):
@@ -67,30 +76,45 @@ class ModeActions(QObject):
 
 
 class ControlsPanel(QWidget):
-    """The settings column: the current mode's controls on top, mask and model controls below."""
+    """The settings column: the current mode's controls on top, mask and model controls below.
 
-    values_changed = Signal(dict)  # {control name: new value}, only the changed ones
+    Generated from the settings schema: each user-facing PipelineSettings field (setting.py) gets the
+    widget of its kind (slider over its range, checkbox, color button, choice, file button) on the
+    page of its group, labelled and explained as the schema says; the widget is this panel's
+    attribute of the same name (`panel.overlay_opacity`)."""
 
-    def __init__(self, values: ControlValues, parent: QWidget | None = None) -> None:
+    values_changed = Signal(dict)  # {PipelineSettings field or "model": new value}, only the changed ones
+
+    def __init__(self, settings: PipelineSettings, values: ControlValues | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._values = values
+        self._settings = settings.replace()  # validated, normalised
+        self._values = values or ControlValues()
+        self._specs = dict(PipelineSettings.user_settings())
+        self._forms: dict[str, QFormLayout] = {}
         self.pages = QStackedWidget()
-        self.pages.addWidget(self._overlay_page())
-        self.pages.addWidget(self._cutout_page())
-        self.pages.addWidget(self._silhouette_page())
-        self.pages.addWidget(self._mask_page())
+        for title, group in PAGES:
+            self.pages.addWidget(self._page(title, group))
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
-        layout.addWidget(self._mask_group())
+        box, _ = self._group_box(*REFINEMENT)
+        layout.addWidget(box)
         layout.addWidget(self._model_group())
         layout.addStretch(1)
         self._sync_background_rows()
 
     @property
+    def settings(self) -> PipelineSettings:
+        """The pipeline settings the controls show (mode included)."""
+        return self._settings
+
+    @property
     def values(self) -> ControlValues:
+        """The UI state that is not a pipeline setting (the model)."""
         return self._values
 
     def set_mode(self, mode: str) -> None:
+        self._settings = self._settings.replace(mode=mode)
         self.pages.setCurrentIndex(MODES.index(mode))
 
     def show_model_in_use(self, choice: str) -> None:
@@ -100,69 +124,60 @@ class ControlsPanel(QWidget):
 
     def apply(self, **changes: Any) -> None:
         """Change values as if the user had (validated; emits values_changed). Used by tests and scripts."""
-        self._values = self._values.with_changes(**changes)
+        self._change(changes)
         self._refresh_widgets()
         self.values_changed.emit(changes)
 
-    # -- pages ----------------------------------------------------------------------------------
-    def _overlay_page(self) -> QWidget:
-        box, form = _group("Overlay: the person tinted")
-        self.overlay_color = self._color("overlay_color", "Tint color")
-        self.overlay_opacity = self._slider("overlay_opacity")
-        form.addRow("Tint", self.overlay_color)
-        form.addRow("Opacity", self.overlay_opacity)
-        return box
+    # -- generated pages ------------------------------------------------------------------------
+    def _page(self, title: str, group: str | None) -> QWidget:
+        if group is None:  # the mask mode: nothing to draw with, the refinement below is its control
+            box, form = _group(title)
+            note = QLabel("The refined person mask: white is person, black background. Tune it below.")
+            note.setWordWrap(True)
+            form.addRow(note)
+            return box
+        return self._group_box(title, group)[0]
 
-    def _cutout_page(self) -> QWidget:
-        box, form = _group("Cutout: the person kept")
-        self.background = QComboBox()
-        self.background.addItems(BACKGROUNDS)
-        self.background.setCurrentText(self._values.background)
-        self.background.currentTextChanged.connect(self._on_background_kind)
-        self.background_color = self._color("background_color", "Background color")
-        self.background_file = QPushButton(self._file_label())
-        self.background_file.clicked.connect(self._pick_background_file)
-        self.blur_sigma = self._slider("blur_sigma", unit=" px", scale=1.0)
-        form.addRow("Background", self.background)
-        form.addRow("Color", self.background_color)
-        form.addRow("File", self.background_file)
-        form.addRow("Blur", self.blur_sigma)
-        self._cutout_form = form
-        return box
+    def _group_box(self, title: str, group: str) -> tuple[QGroupBox, QFormLayout]:
+        box, form = _group(title)
+        for name, spec in self._specs.items():
+            if spec.group != group:
+                continue
+            widget = self._widget(name, spec)
+            widget.setToolTip(spec.help[:1].upper() + spec.help[1:])
+            setattr(self, name, widget)
+            if spec.kind == "bool":
+                form.addRow("", widget)
+            else:
+                form.addRow(spec.label, widget)
+        self._forms[group] = form
+        return box, form
 
-    def _silhouette_page(self) -> QWidget:
-        box, form = _group("Silhouette: solid colors")
-        self.person_color = self._color("person_color", "Person color")
-        self.silhouette_background = self._color("silhouette_background", "Background color")
-        form.addRow("Person", self.person_color)
-        form.addRow("Background", self.silhouette_background)
-        return box
-
-    def _mask_page(self) -> QWidget:
-        box, form = _group("Mask")
-        note = QLabel("The refined person mask: white is person, black background. Tune it below.")
-        note.setWordWrap(True)
-        form.addRow(note)
-        return box
-
-    def _mask_group(self) -> QWidget:
-        box, form = _group("Mask refinement")
-        self.threshold = self._slider("threshold")
-        self.softness = self._slider("softness")
-        self.edge_refine = self._checkbox("edge_refine", "Snap edges to the image")
-        self.temporal_strength = self._slider("temporal_strength")
-        self.track_people = self._checkbox("track_people", "Zoom in on small / distant people")
-        self.invert = self._checkbox("invert", "Invert (keep the background)")
-        self.threshold.setToolTip("Person probability where the edge is drawn")
-        self.softness.setToolTip("0: a hard edge; 100%: the network's probability as is")
-        self.temporal_strength.setToolTip("Damps flicker where the picture is still; 0 turns it off")
-        form.addRow("Threshold", self.threshold)
-        form.addRow("Softness", self.softness)
-        form.addRow("Smoothing", self.temporal_strength)
-        form.addRow("", self.edge_refine)
-        form.addRow("", self.track_people)
-        form.addRow("", self.invert)
-        return box
+    def _widget(self, name: str, spec: Setting) -> QWidget:
+        value = self._settings.value(name)
+        if spec.kind == "number":
+            percent = spec.unit == "%"
+            steps = round((spec.maximum - spec.minimum) * (100 if percent else 1))
+            widget = PercentSlider(value, minimum=spec.minimum, maximum=spec.maximum, steps=steps,
+                                   unit=spec.unit, scale=100.0 if percent else 1.0)
+            widget.value_changed.connect(lambda v: self._user_change(**{name: v}))
+        elif spec.kind == "bool":
+            widget = QCheckBox(spec.label)
+            widget.setChecked(bool(value))
+            widget.toggled.connect(lambda checked: self._user_change(**{name: checked}))
+        elif spec.kind == "color":
+            widget = ColorButton(value, spec.label)
+            widget.color_changed.connect(lambda color: self._user_change(**{name: color}))
+        elif spec.kind == "choice":
+            widget = QComboBox()
+            widget.addItems(spec.choices)
+            widget.setCurrentText(value)
+            widget.currentTextChanged.connect(lambda text: self._on_choice(name, text))
+        else:  # a file: the background image or video
+            widget = QPushButton(_file_label(value))
+            widget.clicked.connect(lambda: self._pick_file(name))
+        widget.setObjectName(name)
+        return widget
 
     def _model_group(self) -> QWidget:
         box, form = _group("Model")
@@ -171,73 +186,65 @@ class ControlsPanel(QWidget):
         form.addRow("Network", self.model)
         return box
 
-    # -- helpers --------------------------------------------------------------------------------
-    def _color(self, name: str, title: str) -> ColorButton:
-        button = ColorButton(getattr(self._values, name), title)
-        button.color_changed.connect(lambda color: self._user_change(**{name: color}))
-        return button
-
-    def _slider(self, name: str, unit: str = "%", scale: float = 100.0) -> PercentSlider:
-        low, high = RANGES[name]
-        steps = round(high - low) if unit != "%" else round((high - low) * 100)
-        slider = PercentSlider(getattr(self._values, name), minimum=low, maximum=high, steps=steps,
-                               unit=unit, scale=scale)
-        slider.value_changed.connect(lambda value: self._user_change(**{name: value}))
-        return slider
-
-    def _checkbox(self, name: str, text: str) -> QCheckBox:
-        box = QCheckBox(text)
-        box.setObjectName(name)
-        box.setChecked(getattr(self._values, name))
-        box.toggled.connect(lambda checked: self._user_change(**{name: checked}))
-        return box
+    # -- changes ----------------------------------------------------------------------------------
+    def _change(self, changes: dict[str, Any]) -> None:
+        """Validate and keep `changes` (settings fields and `model`); raises before keeping any."""
+        changes = dict(changes)
+        values = self._values.with_changes(model=changes.pop("model")) if "model" in changes else self._values
+        self._settings = self._settings.replace(**changes)
+        self._values = values
 
     def _user_change(self, **changes: Any) -> None:
-        self._values = self._values.with_changes(**changes)
+        self._change(changes)
         if "background" in changes or "background_path" in changes:
             self._sync_background_rows()
         self.values_changed.emit(changes)
 
-    def _on_background_kind(self, kind: str) -> None:
-        self._user_change(background=kind)
-        if kind in ("image", "video") and not self._values.background_path:
-            self._pick_background_file()  # nothing to show yet: ask for the file right away
+    def _on_choice(self, name: str, kind: str) -> None:
+        if name == "background" and kind in ("image", "video") and not self._settings.render.background_path:
+            # Nothing to show yet: ask for the file right away; no file, no change.
+            if not self._pick_file("background_path", background=kind):
+                self._refresh_widgets()
+            return
+        self._user_change(**{name: kind})
 
-    def _pick_background_file(self) -> None:
-        kind = "Videos (*.mp4 *.mkv *.avi *.mov *.webm)" if self._values.background == "video" else (
-            "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
-        )
-        path, _ = QFileDialog.getOpenFileName(self, "Background", self._values.background_path, kind)
-        if path:
-            self._user_change(background_path=path)
-            self.background_file.setText(self._file_label())
-
-    def _file_label(self) -> str:
-        path = self._values.background_path
-        return path.rsplit("/", 1)[-1] if path else "Choose…"
+    def _pick_file(self, name: str, *, background: str | None = None) -> bool:
+        """Ask for the background file; True when one was chosen (sent with `background`, if given)."""
+        kind = background or self._settings.render.background
+        pattern = VIDEO_PATTERN if kind == "video" else IMAGE_PATTERN
+        start = self._settings.render.background_path or ""
+        path, _ = QFileDialog.getOpenFileName(self, "Background", start, pattern)
+        if not path:
+            return False
+        changes = {name: path, **({"background": background} if background else {})}
+        self._user_change(**changes)
+        getattr(self, name).setText(_file_label(path))
+        return True
 
     def _sync_background_rows(self) -> None:
-        kind = self._values.background
-        self._cutout_form.setRowVisible(self.background_color, kind == "color")
-        self._cutout_form.setRowVisible(self.background_file, kind in ("image", "video"))
-        self._cutout_form.setRowVisible(self.blur_sigma, kind == "blur")
+        kind = self._settings.render.background
+        form = self._forms["cutout"]
+        form.setRowVisible(self.background_color, kind == "color")
+        form.setRowVisible(self.background_path, kind in ("image", "video"))
+        form.setRowVisible(self.blur_sigma, kind == "blur")
 
     def _refresh_widgets(self) -> None:
-        v = self._values
-        toggles = (self.edge_refine, self.track_people, self.invert)
-        for widget in (self.background, *toggles):
-            widget.blockSignals(True)
-        self.background.setCurrentText(v.background)
-        self.model.set_choice(v.model)
-        for box in toggles:
-            box.setChecked(getattr(v, box.objectName()))
-        for widget in (self.background, *toggles):
-            widget.blockSignals(False)
-        for name in ("overlay_color", "background_color", "person_color", "silhouette_background"):
-            getattr(self, name).set_color(getattr(v, name), emit=False)
-        for name in RANGES:
-            getattr(self, name).set_value(getattr(v, name), emit=False)
-        self.background_file.setText(self._file_label())
+        """Show the kept values without emitting (after apply() or a refused change)."""
+        self.model.set_choice(self._values.model)
+        for name, spec in self._specs.items():
+            if spec.group is None:
+                continue
+            widget, value = getattr(self, name), self._settings.value(name)
+            if spec.kind == "number":
+                widget.set_value(value, emit=False)
+            elif spec.kind == "color":
+                widget.set_color(value, emit=False)
+            elif spec.kind in ("bool", "choice"):
+                widget.blockSignals(True)
+                widget.setChecked(bool(value)) if spec.kind == "bool" else widget.setCurrentText(value)
+                widget.blockSignals(False)
+            else:
+                widget.setText(_file_label(value))
         self._sync_background_rows()
 
 
@@ -257,3 +264,7 @@ def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
     box = QGroupBox(title)
     form = QFormLayout(box)
     return box, form
+
+
+def _file_label(path: str | None) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else "Choose…"

@@ -1,4 +1,4 @@
-"""The one place where the window's control names meet the frame pipeline's settings.
+"""The frame pipeline and the segmenter for the window's worker thread.
 
 `PipelineEngine` owns the segmenter and the FramePipeline for the worker: it is built off the GUI
 thread (model load and warm-up), takes GUI control changes, and hands its `pipeline` to the worker's
@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from silhouette_cam.pipeline import PipelineSettings
+
 from .control_values import ControlValues
 from .model_switch import ModelSwitch, SegmenterSwitch
 
@@ -26,8 +28,7 @@ class EngineOptions:
     model: str = "auto"  # "auto" | "general" | "landscape" | a weights file (falls back to auto if it fails)
     device: str = "auto"  # "auto" | "cpu" | "cuda"
     weights: str | None = None  # custom weights file (--weights); overrides model, and must load
-    mode: str = "overlay"
-    controls: ControlValues = ControlValues()
+    settings: PipelineSettings = PipelineSettings()  # mode included
     on_model: Callable[[ModelSwitch], None] | None = None  # model switches / failures, from engine threads
 
 
@@ -47,27 +48,6 @@ class Engine(Protocol):
     def render(self, analysis: Any) -> tuple[Any, str]: ...
 
     def stats(self) -> tuple[float, dict[str, float]]: ...
-
-
-def pipeline_settings(mode: str, values: ControlValues) -> dict[str, Any]:
-    """Flat PipelineSettings fields (see pipeline.PipelineSettings.replace) for a mode and control values."""
-    settings: dict[str, Any] = {"mode": mode}
-    for name, value in values.to_dict().items():
-        settings.update(_translate(name, value, values))
-    return settings
-
-
-def _translate(name: str, value: Any, values: ControlValues) -> dict[str, Any]:
-    """One control -> the pipeline field(s) it drives ({} for the segmenter's `model`)."""
-    if name == "model":
-        return {}
-    if name in ("background", "background_path"):
-        if values.background in ("image", "video") and not values.background_path:
-            return {"background": "transparent"}  # no file chosen yet: show the plain cutout meanwhile
-        return {"background": values.background, "background_path": values.background_path or None}
-    if name == "temporal_strength":  # 0 on the slider turns smoothing off
-        return {"temporal": value > 0, "temporal_strength": value if value > 0 else 0.5}
-    return {name: tuple(value) if isinstance(value, list) else value}
 
 
 class ModelLoadError(Exception):
@@ -112,16 +92,13 @@ class PipelineEngine:
     """PersonSegmenter + FramePipeline for one worker thread (see the module docstring)."""
 
     def __init__(self, options: EngineOptions) -> None:
-        from silhouette_cam.pipeline import FramePipeline, PipelineSettings
+        from silhouette_cam.pipeline import FramePipeline
 
         self._report = options.on_model
         # The GUI names weights files by absolute path: reports must name the same choice.
         choice = str(Path(options.weights).resolve()) if options.weights else options.model
         self._models = SegmenterSwitch(choice=choice, device=options.device, strict=options.weights is not None)
-        self._values = options.controls
-        self._mode = options.mode
-        settings = PipelineSettings().replace(**pipeline_settings(options.mode, options.controls))
-        self._pipeline = FramePipeline(self._models.segmenter, settings)
+        self._pipeline = FramePipeline(self._models.segmenter, options.settings)
         self._models.on_switch = self._on_switch
         if self._models.startup_error and self._report is not None:
             self._report(self._models.state(self._models.startup_error))
@@ -141,20 +118,18 @@ class PipelineEngine:
         return self._models.label
 
     def apply(self, changes: dict[str, Any]) -> None:
-        """GUI changes ({"mode": ..., name: value}) -> the pipeline / segmenter, from the next frame.
+        """GUI changes ({PipelineSettings field: value, "model": choice}) -> the pipeline / segmenter,
+        from the next frame; validated first (PipelineSettings.replace, ControlValues), nothing
+        applied if any is bad.
 
         A new `model` applies at once for a shipped variant; a weights file loads in the background
         (the current model keeps running) and `on_model` says when it is in use or why not."""
         changes = dict(changes)
-        mode = changes.pop("mode", None)
-        self._values = self._values.with_changes(**changes)  # validates, `model` included
-        if "model" in changes:
-            self._models.request(changes["model"])
-        update: dict[str, Any] = {"mode": mode} if mode is not None else {}
-        for name, value in changes.items():
-            update.update(_translate(name, value, self._values))
-        if update:
-            self._pipeline.update(**update)
+        model = ControlValues().with_changes(model=changes.pop("model")).model if "model" in changes else None
+        if changes:
+            self._pipeline.update(**changes)
+        if model is not None:
+            self._models.request(model)
 
     def analyze(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> Any:
         """Segment + refine: frame [H, W, 3] uint8 BGR -> the pipeline's Analysis (mask from this frame)."""

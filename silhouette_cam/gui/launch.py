@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,6 @@ class LaunchOptions:
     screenshot_path: str | None = None  # save a window screenshot when the run ends
     quit_after_frames: int | None = None  # process N frames, save, exit 0
     paced: bool | None = None  # play files at their real speed (default: yes, unless quit_after_frames)
+    # Flat PipelineSettings changes from the command line (--opacity, --background, ...), applied over
+    # the stored settings (and kept, like a choice made in the window).
+    settings: dict[str, Any] = field(default_factory=dict)

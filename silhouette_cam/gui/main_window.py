@@ -16,6 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow
 
+from silhouette_cam.pipeline import PipelineSettings
+
 from .actions import WindowActions
 from .control_values import ControlValues, restore_model_choice
 from .controls import ControlsPanel, ModeActions, controls_dock
@@ -27,6 +29,7 @@ from .model_switch import ModelSwitch
 from .recording_ui import RecordingIndicator, timestamped_name
 from .settings_store import SettingsStore
 from .source_picker import VIDEO_FILTER, SourcePicker
+from .status_label import StatusLabel
 from .video_view import VideoView
 from .virtual_camera import VirtualCameraOptions, unavailable_reason
 from .worker import STARTING, ProcessingWorker
@@ -55,6 +58,9 @@ class MainWindow(QMainWindow):
         self.virtual_camera_options = VirtualCameraOptions()
         self.virtual_camera_device = ""  # "" while nothing is sent
         mode = launch.mode or store.mode
+        # Stored settings (a value that no longer validates keeps its default), then the command line's.
+        settings, _ = PipelineSettings().with_stored(store.settings)
+        settings = settings.replace(**launch.settings, mode=mode)
         values, model_notice = ControlValues.from_dict(store.controls), ""
         if launch.weights or launch.model:  # --weights wins over --model, as in the engine
             values = values.with_changes(model=str(Path(launch.weights).resolve()) if launch.weights
@@ -66,7 +72,7 @@ class MainWindow(QMainWindow):
         self.view = VideoView()
         self.hud = HudOverlay(self.view)
         self.setCentralWidget(self.view)
-        self.panel = ControlsPanel(values)
+        self.panel = ControlsPanel(settings, values)
         self.panel.set_mode(mode)
         self.mode_actions = ModeActions(self)
         self.mode_actions.set_mode(mode)
@@ -76,7 +82,7 @@ class MainWindow(QMainWindow):
         self.dock = controls_dock(self.panel, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.commands.view_menu.addAction(self.dock.toggleViewAction())
-        self.status_label = QLabel()
+        self.status_label = StatusLabel()  # elides a long message: never under the device label
         self.device_status = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.recording_indicator)
@@ -89,7 +95,7 @@ class MainWindow(QMainWindow):
         self.sources.set_current(source)
         paced = launch.paced if launch.paced is not None else launch.quit_after_frames is None
         options = EngineOptions(model=values.model, device=launch.device, weights=launch.weights,
-                                mode=mode, controls=values, on_model=self.model_relay.report)
+                                settings=self.panel.settings, on_model=self.model_relay.report)
         self.worker = ProcessingWorker(source=source, options=options, paced=paced,
                                        max_frames=launch.quit_after_frames, record_path=launch.record_path,
                                        **worker_overrides)
@@ -237,13 +243,13 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, text: str) -> None:
         self.status_label.setStyleSheet("")
-        self.status_label.setText(text)
+        self.status_label.set_message(text)
 
     def _on_error(self, text: str) -> None:
         self.last_error = text
         self._fallback_notice = "demo clip instead" in text
         self.status_label.setStyleSheet("color: #e04040; font-weight: bold;")
-        self.status_label.setText(text)
+        self.status_label.set_message(text)
         self.view.show_message(text, error=True)
 
     def _on_engine_ready(self, device_label: str) -> None:
@@ -361,11 +367,11 @@ class MainWindow(QMainWindow):
         store.geometry = self.saveGeometry()
         store.window_state = self.saveState()
         store.mode = self.mode
+        store.settings = {name: value for name, value in self.panel.settings.changes_from_defaults().items()
+                          if name != "mode"}  # the mode is stored on its own
         store.controls = self.panel.values.changes_from_defaults()
         store.hud_visible = self.commands.hud.isChecked()
         if self.launch.source is None:  # a --source is for this run; the user's picks were stored already
             store.source = self.sources.current_spec
         store.sync()
 
-
-__all__ = ["LaunchOptions", "MainWindow"]

@@ -1,14 +1,15 @@
 """What the window remembers between runs, in QSettings, behind a version key.
 
-Only window/UI state lives here (geometry, mode, control values, source, output folder, HUD); a
-layout change bumps SETTINGS_VERSION and the old values are dropped instead of half-applied (only
-the keys UPGRADES names, for an upgrade it knows; everything, for any other version).
-Control values are stored as one JSON string so every QSettings backend (registry, plist, INI —
-which returns everything as str) reads back the same types.
+Only window/UI state lives here (geometry, mode, pipeline settings, model choice, source, output
+folder, HUD); a layout change bumps SETTINGS_VERSION and upgrades what it knows how to (`_upgrade`)
+instead of half-applying old values; an unknown version starts clean.
+Pipeline settings (PipelineSettings.changes_from_defaults) and the UI's ControlValues are stored as
+JSON strings so every QSettings backend (registry, plist, INI — which returns everything as str)
+reads back the same types.
 
     store = SettingsStore.for_user()                  # the user's settings
     store = SettingsStore.at_path(tmp / "s.ini")      # tests, portable installs, --settings
-    store.mode = "cutout"; store.controls = {...}; store.sync()
+    store.mode = "cutout"; store.settings = {...}; store.controls = {...}; store.sync()
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-SETTINGS_VERSION = 2
-# Older version -> the keys whose meaning changed on the way to SETTINGS_VERSION; the rest is kept.
-UPGRADES = {
-    # 2: controls hold only the user's changes from the defaults (improved defaults reach them), and
-    # the smoothing control became certainty-led: version 1's full control dicts froze the old defaults.
-    "1": ("view/controls",),
-}
-MODES = ("overlay", "cutout", "silhouette", "mask")
+from silhouette_cam.choices import MODES
+
+SETTINGS_VERSION = 3
+# Version history (what `_upgrade` does on the way to SETTINGS_VERSION):
+# 2: controls hold only the user's changes from the defaults (improved defaults reach them), and the
+#    smoothing control became certainty-led: version 1's full control dicts are dropped.
+# 3: the pipeline's settings ("view/settings", PipelineSettings field names) are stored apart from the
+#    UI's ("view/controls": the model); smoothing is one strength (0 = off, no `temporal` switch);
+#    the cutout background's default became "transparent" (it was "blur" in the window).
+V2_BACKGROUND_DEFAULT = "blur"
 ORGANIZATION = "silhouette_cam"
 APPLICATION = "silhouette_cam"
 
@@ -45,12 +48,24 @@ class SettingsStore:
         self._settings = settings
         stored = settings.value("settings_version")
         if stored is not None and str(stored) != str(SETTINGS_VERSION):
-            if str(stored) in UPGRADES:
-                for key in UPGRADES[str(stored)]:
-                    settings.remove(key)
-            else:  # an unknown layout: start clean rather than apply values whose meaning changed
-                settings.clear()
+            self._upgrade(str(stored))
         settings.setValue("settings_version", SETTINGS_VERSION)
+
+    def _upgrade(self, version: str) -> None:
+        if version == "1":
+            self._settings.remove("view/controls")  # froze version 1's defaults; the rest is kept
+            self.settings = {"background": V2_BACKGROUND_DEFAULT}  # the cutout the user saw
+        elif version == "2":
+            controls = _json_dict(self._settings.value("view/controls"))
+            model = {"model": controls.pop("model")} if "model" in controls else {}
+            if "temporal" in controls:  # a switch next to the strength, in older dicts
+                if controls.pop("temporal") is False:
+                    controls["temporal_strength"] = 0.0
+            # What the user saw in cutout mode stays: the window's old default background.
+            controls.setdefault("background", V2_BACKGROUND_DEFAULT)
+            self.settings, self.controls = controls, model
+        else:  # an unknown layout: start clean rather than apply values whose meaning changed
+            self._settings.clear()
 
     @classmethod
     def for_user(cls) -> SettingsStore:
@@ -107,15 +122,21 @@ class SettingsStore:
         self._settings.setValue("view/mode", value)
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """The user's pipeline settings by flat field name (PipelineSettings.changes_from_defaults,
+        mode aside: see `mode`); {} when none stored or unreadable. Apply with
+        PipelineSettings.with_stored, which skips values that no longer validate."""
+        return _json_dict(self._settings.value("view/settings"))
+
+    @settings.setter
+    def settings(self, value: dict[str, Any]) -> None:
+        self._settings.setValue("view/settings", json.dumps(value, sort_keys=True))
+
+    @property
     def controls(self) -> dict[str, Any]:
-        """The user's control values by name (ControlValues.changes_from_defaults); {} when none
+        """The UI's own values (ControlValues.changes_from_defaults: the model); {} when none
         stored or unreadable."""
-        raw = self._settings.value("view/controls")
-        try:
-            value = json.loads(str(raw)) if raw is not None else {}
-        except json.JSONDecodeError:
-            return {}
-        return value if isinstance(value, dict) else {}
+        return _json_dict(self._settings.value("view/controls"))
 
     @controls.setter
     def controls(self, value: dict[str, Any]) -> None:
@@ -139,6 +160,15 @@ class SettingsStore:
     @output_folder.setter
     def output_folder(self, value: str | Path) -> None:
         self._settings.setValue("output/folder", str(value))
+
+
+def _json_dict(raw: object) -> dict[str, Any]:
+    """A JSON object stored as a string -> dict; {} when absent or unreadable."""
+    try:
+        value = json.loads(str(raw)) if raw is not None else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _as_bool(value: object, *, default: bool) -> bool:

@@ -29,42 +29,56 @@ from silhouette_cam.refine.guided import (
 )
 from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
 from silhouette_cam.refine.temporal import TemporalSmoother
-from silhouette_cam.refine.threshold import apply_threshold, check_unit, ramp_coefficients
+from silhouette_cam.refine.threshold import apply_threshold, ramp_coefficients
+from silhouette_cam.setting import check_settings, setting
 
 
 @dataclass(frozen=True)
 class RefineSettings:
-    """Mask refinement settings; all on by default. Ranges are checked by `validate()`."""
+    """Mask refinement settings; all on by default. The fields made with `setting(...)` are the
+    user's (flags, labels, ranges: see silhouette_cam/setting.py); the rest is internal tuning.
+    Ranges are checked by `validate()`."""
 
-    threshold: float = 0.5        # probability at the middle of the edge ramp, 0..1
-    softness: float = 0.5         # width of the edge ramp, 0 (hard) .. 1 (the probability as is)
-    invert: bool = False          # swap person and background
-    edge_refine: bool = True      # fast guided filter: snap the mask to the frame's edges
+    threshold: float = setting(0.5, kind="number", minimum=0.0, maximum=1.0, unit="%", flag="--threshold",
+                               label="Threshold", help="person probability at the middle of the mask's edge",
+                               group="mask refinement")
+    softness: float = setting(0.5, kind="number", minimum=0.0, maximum=1.0, unit="%", flag="--softness",
+                              label="Softness", help="width of the mask's edge: 0 hard .. 1 the network's "
+                              "probability as is", group="mask refinement")
+    temporal_strength: float = setting(0.9, kind="number", minimum=0.0, maximum=0.95, unit="%",
+                                       flag="--smoothing", label="Smoothing", help="damps flicker where the "
+                                       "picture is still: 0 off .. 0.95 heavy", group="mask refinement")
+    edge_refine: bool = setting(True, kind="bool", flag="--edge-snap", label="Snap edges to the image",
+                                help="snap the mask to the frame's edges (guided filter)", group="mask refinement")
+    track_people: bool = setting(True, kind="bool", flag="--tracking", label="Zoom in on small / distant people",
+                                 help="segment a zoomed-in crop around the people", group="mask refinement")
+    invert: bool = setting(False, kind="bool", flag="--invert", label="Invert (keep the background)",
+                           help="swap person and background", group="mask refinement")
     edge_guide: str = "color"     # "color" (follows color edges too) | "gray" (cheaper)
     edge_radius: int = 4          # guided filter radius, in grid pixels
     edge_eps: float = 3e-4        # guided filter regularisation (larger: smoother, fewer edges)
     grid_long_side: int = 512     # long side of the low-resolution working grid, pixels
-    temporal: bool = True         # damp flicker where the picture is still
-    temporal_strength: float = 0.9   # 0 = off .. 0.95 = heavy smoothing where the mask is unsure
-    track_people: bool = True     # segment a zoomed-in crop around the people
+
+    @property
+    def temporal(self) -> bool:
+        """Whether temporal smoothing runs (strength above 0)."""
+        return self.temporal_strength > 0
 
     def validate(self) -> RefineSettings:
-        check_unit("threshold", self.threshold)
-        check_unit("softness", self.softness)
-        if not 0.0 <= self.temporal_strength < 1.0:
-            raise ValueError(f"temporal_strength must be in 0..1 (exclusive), got {self.temporal_strength}")
-        if not 1 <= int(self.edge_radius) <= 64:
-            raise ValueError(f"edge_radius must be in 1..64 grid pixels, got {self.edge_radius}")
-        if self.edge_guide not in ("color", "gray"):
-            raise ValueError(f"edge_guide must be 'color' or 'gray', got {self.edge_guide!r}")
-        if not self.edge_eps > 0:
-            raise ValueError(f"edge_eps must be > 0, got {self.edge_eps}")
-        if not 64 <= int(self.grid_long_side) <= 4096:
-            raise ValueError(f"grid_long_side must be in 64..4096, got {self.grid_long_side}")
-        return self
+        """A checked copy; ValueError naming the flag or control (internal fields: their name)."""
+        checked = check_settings(self)
+        if not 1 <= int(checked.edge_radius) <= 64:
+            raise ValueError(f"edge_radius must be in 1..64 grid pixels, got {checked.edge_radius}")
+        if checked.edge_guide not in ("color", "gray"):
+            raise ValueError(f"edge_guide must be 'color' or 'gray', got {checked.edge_guide!r}")
+        if not checked.edge_eps > 0:
+            raise ValueError(f"edge_eps must be > 0, got {checked.edge_eps}")
+        if not 64 <= int(checked.grid_long_side) <= 4096:
+            raise ValueError(f"grid_long_side must be in 64..4096, got {checked.grid_long_side}")
+        return checked
 
 
-RAW_SETTINGS = RefineSettings(softness=1.0, edge_refine=False, temporal=False, track_people=False)
+RAW_SETTINGS = RefineSettings(softness=1.0, edge_refine=False, temporal_strength=0.0, track_people=False)
 
 
 @dataclass
@@ -122,10 +136,10 @@ class EdgeRefiner:
     def _denoised_guide(self, frame_bgr: np.ndarray, cells: Cells | None, factor: int) -> np.ndarray:
         """The full-resolution guide: the frame through a 3x3 Gaussian, where it matters.
 
-        The mask's edge is a * guide + b with gains a up to ~50 there, so the guide's sensor noise
+        The mask's edge is a * guide + b with large gains a there, so the guide's sensor noise
         would reach the mask from every frame, past the temporal smoothing on the grid: a still
-        person's edge shimmered. The light blur halves that flicker (webcam noise sigma 4: 0.21 ->
-        0.11 % mean change per frame) for -0.003 boundary F on DAVIS. Only the grid cells the
+        person's edge shimmered. The light blur halves that flicker at almost no cost in boundary
+        accuracy (docs/pipeline.md has the numbers). Only the grid cells the
         upsampler reads the guide in (`cells`) are blurred: elsewhere the guide (left over from
         earlier frames in the kept buffer) is never read. The blur's border (reflected at the
         box's edge) needs no margin: the box's outermost pixels lie in its ring of zero-gain cells,
@@ -160,9 +174,8 @@ def _flush_tiny(prob: np.ndarray) -> np.ndarray:
     """Set probabilities below 1e-4 (invisible: 0.03 gray levels) to exactly 0, in place.
 
     The network's background probabilities (1e-20 and less) and the smoother's geometric decay in
-    still scenes otherwise reach float32's subnormal range in the guided filter's products, and the
-    CPU handles subnormals ~100x slower: without this a 720p frame took 2.5 ms longer (7.3 vs 5.7 ms
-    for the full-resolution step alone), and more the longer the scene stayed still.
+    still scenes otherwise reach float32's subnormal range in the guided filter's products, which
+    the CPU handles far slower, more so the longer the scene stays still (docs/pipeline.md).
     """
     cv2.threshold(prob, 1e-4, 0.0, cv2.THRESH_TOZERO, dst=prob)
     return prob
@@ -286,8 +299,8 @@ class MaskRefiner:
                     found = np.zeros_like(grid)
                     _paste_crops(searched, scale, found)
                 self.tracker.update(grid, (width, height), found)
-            if settings.temporal and settings.temporal_strength > 0:
-                self.smoother.static_weight = 1.0 - settings.temporal_strength
+            if settings.temporal:
+                self.smoother.strength = settings.temporal_strength  # validated by the smoother
                 grid = self.smoother.smooth(grid, gray_grid)
             # In place: with smoothing on, the smoother's kept state (the array it returned) is
             # flushed too, so still scenes stay at exact zeros.

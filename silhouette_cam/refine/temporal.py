@@ -47,6 +47,18 @@ class TemporalSmoother:
         self._grid: tuple[np.ndarray, np.ndarray] | None = None  # pixel coordinates, cached per size
         self.reset()
 
+    @property
+    def strength(self) -> float:
+        """How strongly an unsure, still mask is held: 0 (no smoothing) .. <1; `1 - static_weight`."""
+        return 1.0 - self.static_weight
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        value = float(value)
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"smoothing strength must be in 0..1 (1 excluded), got {value:g}")
+        self.static_weight = 1.0 - value
+
     def reset(self) -> None:
         self._prev_mask: np.ndarray | None = None
         self._prev_gray: np.ndarray | None = None

@@ -4,8 +4,8 @@
     image_rgb, rgba = renderer.render(frame_bgr, mask, settings)   # [H, W, 3] RGB uint8, [H, W, 4] or None
 
 Full-frame buffers are allocated once per frame size and reused. Blending runs on uint8 with an
-8-bit alpha (OpenCV's saturating multiply/add: ~1.3x faster than float cv2.blendLinear at 720p, at
-most 1 level off the exact blend); a silhouette is one lookup table. Outputs rotate through a ring
+8-bit alpha (OpenCV's saturating multiply/add: faster than a float blend, at most 1 level off the
+exact one; docs/pipeline.md has the numbers); a silhouette is one lookup table. Outputs rotate through a ring
 of `ring` buffers, so a returned image stays valid until `ring - 1` more frames have been
 rendered; copy it to keep it longer.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from silhouette_cam.choices import BACKGROUNDS, MODES
 from silhouette_cam.render.backgrounds import BackgroundSource, mask_weighted_blur, parse_color
+from silhouette_cam.setting import check_settings, setting
 
-MODES = ("overlay", "cutout", "silhouette", "mask")
-BACKGROUNDS = ("transparent", "color", "image", "video", "blur")
 RGB = tuple[int, int, int]
 # One color per class for multi-class overlays (class 0 = background is never tinted).
 CLASS_COLORS: tuple[RGB, ...] = ((0, 0, 0), (255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0),
@@ -30,33 +30,42 @@ CLASS_COLORS: tuple[RGB, ...] = ((0, 0, 0), (255, 64, 64), (64, 200, 64), (64, 1
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """What to draw. Colors are RGB 0..255 tuples (or strings accepted by `parse_color`)."""
+    """What to draw. Colors are RGB 0..255 tuples (or strings accepted by `parse_color`); the fields
+    made with `setting(...)` are the user's (flags, labels, ranges: see silhouette_cam/setting.py)."""
 
-    mode: str = "overlay"
-    overlay_color: RGB = (0, 170, 255)
-    overlay_opacity: float = 0.5
-    background: str = "transparent"           # transparent | color | image | video | blur
-    background_color: RGB = (0, 177, 64)
-    background_path: str | None = None        # image or video file for background image / video
-    blur_sigma: float = 12.0                  # blur strength for background "blur", frame pixels
-    person_color: RGB = (255, 255, 255)       # silhouette foreground
-    silhouette_background: RGB = (0, 0, 0)
+    mode: str = setting("overlay", kind="choice", choices=MODES, flag="--mode", label="Mode",
+                        help="what to draw: the person tinted, cut out, as a solid silhouette, or the mask")
+    overlay_color: RGB = setting((0, 170, 255), kind="color", parse=parse_color, flag="--overlay-color",
+                                 label="Tint", help="overlay: the person's tint (#rrggbb, r,g,b or a name)",
+                                 group="overlay")
+    overlay_opacity: float = setting(0.5, kind="number", minimum=0.0, maximum=1.0, unit="%", flag="--opacity",
+                                     label="Opacity", help="overlay: tint opacity, 0 invisible .. 1 opaque",
+                                     group="overlay")
+    background: str = setting("transparent", kind="choice", choices=BACKGROUNDS, flag="--background",
+                              label="Background", help="cutout: what replaces the background", group="cutout")
+    background_color: RGB = setting((0, 177, 64), kind="color", parse=parse_color, label="Color",
+                                    help="cutout: the background color", group="cutout")
+    background_path: str | None = setting(None, kind="path", label="File",
+                                          help="cutout: the background image or video file", group="cutout")
+    blur_sigma: float = setting(12.0, kind="number", minimum=1.0, maximum=60.0, unit=" px", flag="--blur",
+                                label="Blur", help="cutout with a blurred background: Gaussian sigma in frame "
+                                "pixels", group="cutout")
+    person_color: RGB = setting((255, 255, 255), kind="color", parse=parse_color, flag="--person-color",
+                                label="Person", help="silhouette: the person's color", group="silhouette")
+    silhouette_background: RGB = setting((0, 0, 0), kind="color", parse=parse_color,
+                                         flag="--silhouette-background", label="Background",
+                                         help="silhouette: the background's color", group="silhouette")
     checker_size: int = 16                    # transparent cutout on screen: checkerboard square, px
 
     def validate(self) -> RenderSettings:
-        if self.mode not in MODES:
-            raise ValueError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if self.background not in BACKGROUNDS:
-            raise ValueError(f"background {self.background!r} is not one of {', '.join(BACKGROUNDS)}")
-        if not 0.0 <= float(self.overlay_opacity) <= 1.0:
-            raise ValueError(f"overlay_opacity must be in 0..1, got {self.overlay_opacity}")
-        if self.background in ("image", "video") and not self.background_path:
-            raise ValueError(f"background {self.background!r} needs background_path")
-        if not 0.5 <= float(self.blur_sigma) <= 200:
-            raise ValueError(f"blur_sigma must be in 0.5..200 pixels, got {self.blur_sigma}")
-        for name in ("overlay_color", "background_color", "person_color", "silhouette_background"):
-            parse_color(getattr(self, name), name=name)
-        return self
+        """A checked copy (colors as (r, g, b) tuples); ValueError naming the flag or control."""
+        checked = check_settings(self)
+        if checked.background in ("image", "video") and not checked.background_path:
+            raise ValueError(f"--background {checked.background} needs a file: give the file itself "
+                             "(--background beach.jpg)")
+        if not 4 <= int(checked.checker_size) <= 256:
+            raise ValueError(f"checker_size must be in 4..256 pixels, got {checked.checker_size}")
+        return checked
 
 
 def checkerboard(height: int, width: int, square: int = 16) -> np.ndarray:

@@ -11,7 +11,8 @@ import av
 import numpy as np
 import pytest
 
-from silhouette_cam.gui.main_window import LaunchOptions, MainWindow
+from silhouette_cam.gui.launch import LaunchOptions
+from silhouette_cam.gui.main_window import MainWindow
 from silhouette_cam.gui.settings_store import SettingsStore
 
 CLIP_SIZE = (320, 240)  # (width, height): small, so the real model keeps the tests quick

@@ -49,3 +49,28 @@ def test_no_display_is_one_line_not_a_qt_abort(monkeypatch, capsys) -> None:
     assert main(["gui", "--source", "demo"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("silhouette-cam gui: error: no display found") and "\n" not in err
+
+
+def test_the_windows_command_line_takes_process_render_options(qtbot, clip: Path, tmp_path: Path) -> None:
+    """--background COLOR (case-insensitive choices too) reaches the window, and is remembered like a choice
+    made in it."""
+    from silhouette_cam.gui.settings_store import SettingsStore
+    from silhouette_cam.pipeline import PipelineSettings
+
+    shot, settings = tmp_path / "w.png", tmp_path / "s.ini"
+    assert main(["--source", str(clip), "--mode", "Cutout", "--background", "#ff0000", "--no-tracking",
+                 "--smoothing", "0", "--screenshot", str(shot), "--quit-after-frames", "3",
+                 "--settings", str(settings)]) == 0
+    image = cv2.imread(str(shot))
+    red = (image[..., 2] > 200) & (image[..., 1] < 60) & (image[..., 0] < 60)
+    assert red.sum() > 320 * 240 * 0.2  # the cutout's background, in the video view
+    store = SettingsStore.at_path(settings)
+    remembered, _ = PipelineSettings().with_stored(store.settings)
+    assert store.mode == "cutout"
+    assert (remembered.render.background, remembered.render.background_color) == ("color", (255, 0, 0))
+    assert (remembered.refine.track_people, remembered.refine.temporal_strength) == (False, 0.0)
+
+
+def test_a_bad_render_option_is_one_line_before_the_window_opens(capsys) -> None:
+    assert main(["gui", "--opacity", "3"]) == 2
+    assert capsys.readouterr().err == "silhouette-cam gui: error: --opacity must be in 0..1, got 3\n"

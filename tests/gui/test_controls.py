@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from silhouette_cam.gui.control_values import ControlValues
 from silhouette_cam.gui.controls import ControlsPanel, ModeActions
-from silhouette_cam.gui.engine import pipeline_settings
+from silhouette_cam.pipeline import PipelineSettings
 
 
-def test_with_changes_validates_with_got_vs_expected() -> None:
-    values = ControlValues()
-    assert values.with_changes(overlay_opacity=0.2).overlay_opacity == 0.2
-    with pytest.raises(ValueError, match=r"overlay_opacity must be a number in 0..1, got 1.5"):
-        values.with_changes(overlay_opacity=1.5)
-    with pytest.raises(ValueError, match="background must be one of"):
-        values.with_changes(background="sky")
-    with pytest.raises(ValueError, match="unknown control 'hue'"):
-        values.with_changes(hue=3)
-    with pytest.raises(ValueError, match=r"person_color must be \(r, g, b\)"):
-        values.with_changes(person_color=(300, 0, 0))
+def test_changes_are_validated_with_the_controls_flag_and_got_vs_expected(qtbot) -> None:
+    panel = ControlsPanel(PipelineSettings())
+    qtbot.addWidget(panel)
+    panel.apply(overlay_opacity=0.2)
+    assert panel.settings.render.overlay_opacity == 0.2
+    with pytest.raises(ValueError, match=r"--opacity must be in 0..1, got 1.5"):
+        panel.apply(overlay_opacity=1.5)
+    with pytest.raises(ValueError, match="--background 'sky' is not one of"):
+        panel.apply(background="sky")
+    with pytest.raises(ValueError, match="unknown pipeline setting"):
+        panel.apply(hue=3)
+    with pytest.raises(ValueError, match=r"--person-color \(300, 0, 0\) is not an RGB color"):
+        panel.apply(person_color=(300, 0, 0))
+    with pytest.raises(ValueError, match="model must be one of"):
+        panel.apply(model="huge")
+    assert panel.settings.render.overlay_opacity == 0.2 and panel.values == ControlValues()
+
+
+def test_control_values_hold_only_ui_state() -> None:
+    assert {f.name for f in dataclasses.fields(ControlValues)} == {"model"}
+
+
+def test_every_user_setting_of_a_panel_group_is_a_control_with_the_schemas_range(qtbot) -> None:
+    panel = ControlsPanel(PipelineSettings())
+    qtbot.addWidget(panel)
+    for name, spec in PipelineSettings.user_settings():
+        if spec.group is None:
+            continue  # the mode: the toolbar's actions
+        widget = getattr(panel, name)
+        assert widget.objectName() == name and spec.help[1:] in widget.toolTip()
+        if spec.kind == "number":
+            widget.set_value(spec.maximum + 1, emit=False)
+            assert widget.value == pytest.approx(spec.maximum)
+            widget.set_value(spec.minimum - 1, emit=False)
+            assert widget.value == pytest.approx(spec.minimum)
 
 
 def test_panel_emits_only_the_changed_control(qtbot) -> None:
-    panel = ControlsPanel(ControlValues())
+    panel = ControlsPanel(PipelineSettings())
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.values_changed, timeout=1000) as blocker:
         panel.overlay_opacity.slider.setValue(30)
@@ -31,11 +57,14 @@ def test_panel_emits_only_the_changed_control(qtbot) -> None:
     with qtbot.waitSignal(panel.values_changed, timeout=1000) as blocker:
         panel.invert.setChecked(True)
     assert blocker.args == [{"invert": True}]
-    assert panel.values.invert is True and panel.values.overlay_opacity == pytest.approx(0.3)
+    assert panel.settings.refine.invert is True and panel.settings.render.overlay_opacity == pytest.approx(0.3)
+    with qtbot.waitSignal(panel.values_changed, timeout=1000) as blocker:
+        panel.temporal_strength.slider.setValue(0)
+    assert blocker.args == [{"temporal_strength": 0.0}] and panel.settings.refine.temporal is False
 
 
 def test_background_rows_follow_the_background_kind(qtbot) -> None:
-    panel = ControlsPanel(ControlValues(background="blur"))
+    panel = ControlsPanel(PipelineSettings().replace(background="blur"))
     qtbot.addWidget(panel)
     panel.show()
     panel.set_mode("cutout")
@@ -57,19 +86,18 @@ def test_mode_actions_have_number_shortcuts(qtbot) -> None:
     assert blocker.args == ["silhouette"] and actions.mode == "silhouette"
 
 
-def test_control_values_become_valid_pipeline_settings() -> None:
-    from silhouette_cam.pipeline import PipelineSettings
+def test_an_image_background_without_a_file_asks_for_one_and_keeps_the_old_kind_if_none(qtbot, monkeypatch,
+                                                                                       tmp_path) -> None:
+    from silhouette_cam.gui import controls
 
-    def settings(mode: str, **changes) -> PipelineSettings:
-        return PipelineSettings().replace(**pipeline_settings(mode, ControlValues().with_changes(**changes)))
-
-    color = settings("cutout", background="color", background_color=(1, 2, 3))
-    render = color.render
-    assert (render.mode, render.background, render.background_color) == ("cutout", "color", (1, 2, 3))
-    image = settings("cutout", background="image", background_path="/x/beach.png")
-    assert (image.render.background, image.render.background_path) == ("image", "/x/beach.png")
-    assert settings("cutout", background="video").render.background == "transparent"  # until a file is chosen
-    off = settings("overlay", temporal_strength=0.0, edge_refine=False, overlay_opacity=0.2)
-    assert (off.refine.temporal, off.refine.edge_refine, off.render.overlay_opacity) == (False, False, 0.2)
-    assert settings("mask", temporal_strength=0.8).refine.temporal_strength == 0.8
-    assert "model" not in pipeline_settings("overlay", ControlValues())
+    panel = ControlsPanel(PipelineSettings().replace(background="blur"))
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(controls.QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
+    panel.background.setCurrentText("image")  # the user cancels the file dialog
+    assert panel.settings.render.background == "blur" and panel.background.currentText() == "blur"
+    beach = str(tmp_path / "beach.png")
+    monkeypatch.setattr(controls.QFileDialog, "getOpenFileName", lambda *a, **k: (beach, ""))
+    with qtbot.waitSignal(panel.values_changed, timeout=1000) as blocker:
+        panel.background.setCurrentText("image")
+    assert blocker.args == [{"background_path": beach, "background": "image"}]
+    assert (panel.settings.render.background, panel.background_path.text()) == ("image", "beach.png")

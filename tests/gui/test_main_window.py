@@ -15,7 +15,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from silhouette_cam.gui.main_window import LaunchOptions, MainWindow
+from silhouette_cam.gui.launch import LaunchOptions
+from silhouette_cam.gui.main_window import MainWindow
 from silhouette_cam.sources import VideoFileSource, demo_clip_path
 
 DEMO = str(demo_clip_path())
@@ -155,8 +156,9 @@ def test_settings_round_trip_through_the_window(qtbot, store, clip: Path) -> Non
     second = MainWindow(store, LaunchOptions(paced=False))
     qtbot.addWidget(second)
     assert second.mode == "silhouette" and second.mode_actions.mode == "silhouette"
-    values = second.panel.values
-    assert (values.overlay_opacity, values.invert, values.model) == (0.25, True, "general")
+    settings = second.panel.settings
+    assert (settings.render.overlay_opacity, settings.refine.invert, second.panel.values.model) == (
+        0.25, True, "general")
     assert second.commands.hud.isChecked() is False
     assert second.sources.current_spec == str(clip)
     second.close()
