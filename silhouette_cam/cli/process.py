@@ -14,6 +14,7 @@ from pathlib import Path
 
 from silhouette_cam.cli import options
 from silhouette_cam.cli.options import add_max_frames, add_model_arguments, add_setting_arguments, check_max_frames
+from silhouette_cam.frame_sinks import ImageSink, transparent_output
 from silhouette_cam.sinks import ALPHA_CODECS, OPAQUE_CODECS, PngSequenceWriter, VideoRecorder
 
 VIDEO_SUFFIXES = tuple(sorted(set(OPAQUE_CODECS) | set(ALPHA_CODECS)))
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     output = Path(args.output)
     source = open_source(args.input)
-    alpha = settings.render.mode == "cutout" and settings.render.background == "transparent"
+    alpha = transparent_output(settings)
     try:
         sink = open_sink(output, fps=source.fps, size=source.size, alpha=alpha)
     except BaseException:
@@ -69,17 +70,15 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     written = 0
     try:
-        with PipelineRunner(pipeline, source, max_frames=args.max_frames) as runner, \
+        # The runner owns the sink: written on its writer thread, closed (complete) however the run ends.
+        with PipelineRunner(pipeline, source, max_frames=args.max_frames,
+                            sinks=[ImageSink(sink, alpha=alpha)]) as runner, \
                 tqdm(total=total, unit="frame", disable=args.quiet, file=sys.stderr) as bar:
-            for out in runner:
-                write_start = time.perf_counter()
-                image = out.rgba if alpha and out.rgba is not None else out.image
-                sink.write(image, out.timestamp_s)
-                pipeline.timer.add("write", (time.perf_counter() - write_start) * 1000)
+            for _ in runner:
                 written += 1
                 bar.update(1)
     finally:
-        sink.close()
+        sink.close()  # already closed by the runner unless it never started; safe twice
         source.close()
         pipeline.close()
     elapsed = time.perf_counter() - start
