@@ -18,14 +18,15 @@ class DeviceError(RuntimeError):
     """The requested compute device failed (e.g. a CUDA driver or kernel error); the message says how."""
 
 
-def describe(exc: BaseException) -> str:
-    """The exception's message in words: OSError-style `[Errno N] text: 'file'` becomes `file: text`."""
+def describe(exc: BaseException, *, name_file: bool = True) -> str:
+    """The exception's message in words: OSError-style `[Errno N] text: 'file'` becomes `file: text`
+    (just `text` with name_file=False, for callers whose message already names the file)."""
     strerror = getattr(exc, "strerror", None)
     text = str(exc)
     if isinstance(strerror, str) and strerror and (not text or text.startswith("[Errno")):
         words = strerror[:1].lower() + strerror[1:]
         filename = getattr(exc, "filename", None)
-        return f"{filename}: {words}" if filename else words
+        return f"{filename}: {words}" if filename and name_file else words
     if isinstance(exc, KeyError) and exc.args:
         return f"missing {exc.args[0]!r}"
     return " ".join(text.split()) or type(exc).__name__  # one line, never empty

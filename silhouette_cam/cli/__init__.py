@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from silhouette_cam.errors import DeviceError
+from silhouette_cam.errors import DeviceError, configure_logging, error_line
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser, name = build_parser(argv)
     args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
     module = importlib.import_module(SUBCOMMANDS[name][0])
+    configure_logging()  # warnings (a truncated file, a fitted frame) as one stderr line each
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
@@ -56,5 +57,5 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if os.environ.get("SILHOUETTE_CAM_DEBUG"):
             raise
-        print(f"silhouette-cam {name}: error: {exc}", file=sys.stderr)
+        print(error_line(name, exc), file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from silhouette_cam.render import BACKGROUNDS, MODES, parse_color
+from silhouette_cam.render import MODES, parse_color
 from silhouette_cam.sinks import ALPHA_CODECS, OPAQUE_CODECS, PngSequenceWriter, VideoRecorder
 
 VIDEO_SUFFIXES = tuple(sorted(set(OPAQUE_CODECS) | set(ALPHA_CODECS)))
@@ -44,14 +44,14 @@ def background_settings(value: str) -> dict[str, object]:
     path = Path(value)
     if path.suffix:
         if not path.is_file():
-            raise FileNotFoundError(f"background file not found: {value}")
+            raise FileNotFoundError(f"background file {value} does not exist")
         kind = "image" if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp") else "video"
         return {"background": kind, "background_path": str(path)}
     try:
         return {"background": "color", "background_color": parse_color(value, name="background")}
     except ValueError:
-        raise ValueError(f"background {value!r} is not one of {', '.join(BACKGROUNDS)}, a color, "
-                         "or an existing image/video file") from None
+        raise ValueError(f"background {value!r} is not transparent, blur, a color (#rrggbb, r,g,b or a name) "
+                         "or an image/video file") from None
 
 
 def build_settings(args: argparse.Namespace):
@@ -85,6 +85,19 @@ def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool):
     return PngSequenceWriter(output)
 
 
+def check_outputs(output: Path, source: str, background: str | None) -> None:
+    """Refuse, before anything is written, an output that is the input, the background or the image folder read."""
+    from silhouette_cam.overwrite_check import check_output_file, check_output_not_inside_input
+
+    inputs = [p for p in (source, background) if p and Path(p).is_file()]
+    check_output_file(output, inputs)
+    check_output_not_inside_input(output, source)
+    if background:
+        from silhouette_cam.sources import check_background_file
+
+        check_background_file(background)
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -95,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     output = Path(args.output)
+    check_outputs(output, args.input, settings.render.background_path)
     source = open_source(args.input)
     alpha = settings.render.mode == "cutout" and settings.render.background == "transparent"
     try:
