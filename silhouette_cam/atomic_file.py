@@ -49,7 +49,8 @@ def atomic_output(path: str | os.PathLike, *, what: str = "file") -> Iterator[Pa
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # The temp name ends in the target suffix: some writers pick their format from it (onnx.save).
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
         os.close(fd)
     except OSError as exc:
         raise OSError(f"cannot write {what} {path}: {describe(exc)}") from None

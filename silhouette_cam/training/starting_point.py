@@ -6,16 +6,18 @@ import torch
 
 from silhouette_cam.model import WeightFacts, build_model, shipped_weights_path
 from silhouette_cam.model.snet import build_snet
+from silhouette_cam.segmenter import DEVICE_CHOICES
 from silhouette_cam.training.config import DEFAULT_SNET_SIZE, MODEL_CHOICES, TrainConfig
 
 
 def pick_device(name: str) -> torch.device:
+    """--device (one of segmenter.DEVICE_CHOICES) -> the torch device; ValueError saying what is missing."""
+    if name not in DEVICE_CHOICES:
+        raise ValueError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, got {name!r}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was requested but torch.cuda.is_available() is False")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
+        raise ValueError("--device cuda was requested but this torch finds no CUDA GPU (use --device cpu or auto)")
     return torch.device(name)
 
 
