@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
@@ -77,6 +78,7 @@ class FrameSource:
     size: tuple[int, int] = (0, 0)
     name: str = ""
     frame_count: int | None = None  # frames to expect, when known (progress bars)
+    time_base: Fraction | None = None  # the unit its timestamps are multiples of, when it has one (files)
 
     def read(self) -> tuple[np.ndarray, float] | None:
         raise NotImplementedError
@@ -96,14 +98,19 @@ class FrameSource:
 
 
 def open_container(path: Path):
-    """av.open for reading any file name: a name that is not valid UTF-8 goes through a Python file object
-    (FFmpeg takes C strings), others by name (FFmpeg's own I/O is faster)."""
+    """-> (container, file object or None): av.open for reading any file name. A name that is not valid
+    UTF-8 goes through a Python file object (FFmpeg takes C strings); others by name (FFmpeg's I/O)."""
     name = os.fsdecode(path)
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return av.open(open(path, "rb"))  # noqa: SIM115 - the container owns and closes it
-    return av.open(name)
+        stream = open(path, "rb")  # noqa: SIM115 - closed with the source
+        try:
+            return av.open(stream), stream
+        except BaseException:
+            stream.close()
+            raise
+    return av.open(name), None
 
 
 class VideoFileSource(FrameSource):
@@ -138,11 +145,11 @@ class VideoFileSource(FrameSource):
 
     def _open(self) -> None:
         try:
-            self._container = open_container(self.path)
+            self._container, self._file = open_container(self.path)
         except (av.FFmpegError, OSError, UnicodeError) as exc:
             raise ValueError(f"cannot read video {self.path}: {describe(exc, name_file=False)}") from None
         if not self._container.streams.video:
-            self._container.close()
+            self.close()
             raise ValueError(f"{self.path} has no video stream (expected a video file, e.g. .mp4, .mkv, .webm)")
         self._stream = self._container.streams.video[0]
         width, height = self._stream.codec_context.width, self._stream.codec_context.height
@@ -150,8 +157,9 @@ class VideoFileSource(FrameSource):
             try:
                 check_image_size(f"video {self.path} (frame size)", width, height)
             except ValueError:
-                self._container.close()
+                self.close()
                 raise
+        self.time_base = self._stream.time_base  # recorders keep it: timestamps stay exact
         self._stream.thread_type = "AUTO"  # frame/slice threads: decoding keeps up with 720p+
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 30.0
@@ -200,7 +208,7 @@ class VideoFileSource(FrameSource):
             item = self._next_frame()
             if item is None and self.loop:
                 # Restart one frame interval after the last frame so time never runs backwards.
-                self._container.close()
+                self.close()
                 self._open()
                 self._ended = False
                 item = self._next_frame()
@@ -218,6 +226,10 @@ class VideoFileSource(FrameSource):
         if container is not None:
             container.close()
             self._container = None
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+            self._file = None
 
 
 class ImageFolderSource(FrameSource):

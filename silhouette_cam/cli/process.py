@@ -76,9 +76,9 @@ def build_settings(args: argparse.Namespace):
     return PipelineSettings().replace(**changes)
 
 
-def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool):
+def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool, time_base=None):
     if output.suffix.lower() in VIDEO_SUFFIXES:
-        return VideoRecorder(output, fps=fps, size=size, alpha=alpha)
+        return VideoRecorder(output, fps=fps, size=size, alpha=alpha, time_base=time_base)
     if output.suffix:
         raise ValueError(f"output {str(output)!r}: expected a video ({', '.join(VIDEO_SUFFIXES)}) "
                          "or a folder (no suffix) for PNGs")
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(args.input)
     alpha = settings.render.mode == "cutout" and settings.render.background == "transparent"
     try:
-        sink = open_sink(output, fps=source.fps, size=source.size, alpha=alpha)
+        sink = open_sink(output, fps=source.fps, size=source.size, alpha=alpha, time_base=source.time_base)
     except BaseException:
         source.close()
         raise
