@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f"output folder {args.output} cannot be created ({describe(exc)})") from None
+        raise OSError(f"output folder {args.output} cannot be created ({describe(exc, name_file=False)})") from None
     segmenter = PersonSegmenter(model=args.model, device=args.device, weights=args.weights)
     if not args.raw:
         from silhouette_cam.pipeline import refine_still
