@@ -87,8 +87,16 @@ def test_process_non_utf8_image_folder_and_video_names(tmp_path):
     assert result.returncode == 0, result.stderr
     result = run_cli("process", video, "-o", os.fsdecode(tmp_path / f"{ODD} again.mkv"), "--quiet")
     assert result.returncode == 0, result.stderr
-    with av.open(open(tmp_path / f"{ODD} again.mkv", "rb")) as container:
+    with open(tmp_path / f"{ODD} again.mkv", "rb") as stream, av.open(stream) as container:
         assert len(list(container.decode(video=0))) == 3
+
+
+def test_non_utf8_video_name_read_in_process(tmp_path):
+    video = write_video(tmp_path / f"{ODD}.mp4", [(64, 48)] * 5)
+    from silhouette_cam.sources import VideoFileSource
+
+    with VideoFileSource(video) as source:
+        assert len(list(source)) == 5
 
 
 def test_huge_tiny_and_truncated_images_are_named_and_the_batch_goes_on(tmp_path):
