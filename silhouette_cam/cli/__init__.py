@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[1:] if argv and argv[0] == name else argv)
     module = importlib.import_module(SUBCOMMANDS[name][0])
     configure_logging()  # warnings (a truncated file, a fitted frame) as one stderr line each
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must print, not crash the run
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
