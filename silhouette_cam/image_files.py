@@ -10,7 +10,12 @@ written). Errors are ValueError/OSError with one line naming the file.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -18,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from silhouette_cam.atomic_file import write_bytes
+from silhouette_cam.errors import warn
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 MAX_PIXELS_ENV = "SILHOUETTE_CAM_MAX_PIXELS"
@@ -72,18 +78,49 @@ def read_image(path: str | os.PathLike, *, max_pixels_limit: int | None = None) 
                 raise ValueError(f"image {name} could not be decoded (expected a PNG, JPEG, BMP, WebP or "
                                  "TIFF file)") from None
             check_image_size(name, *image.size, limit=max_pixels_limit)
+            report: list[str] = []
             try:
-                image.load()
+                with _decoder_messages(report, enabled=image.format == "TIFF"):
+                    image.load()
                 image = ImageOps.exif_transpose(image)
-                return _to_bgr(image)
+                frame = _to_bgr(image)
             except MemoryError:
                 raise ValueError(f"image {name} ({image.size[0]}x{image.size[1]}) needs more memory than "
                                  "is free") from None
             except Exception as exc:  # Pillow raises many types for damaged data (OSError, SyntaxError, ...)
                 detail = " ".join(str(exc).split()) or type(exc).__name__
+                detail = f"{detail}: {report[0]}" if report else detail
                 raise ValueError(f"image {name} is truncated or corrupt ({detail})") from None
+            if report:
+                warn(f"image {name}: the decoder reported damage ({report[0]}"
+                     f"{f' and {len(report) - 1} more' if len(report) > 1 else ''}); kept what it decoded")
+            return frame
     except OSError as exc:
         raise OSError(f"cannot read image {name}: {exc.strerror or exc}") from None
+
+
+_stderr_lock = threading.Lock()
+
+
+@contextmanager
+def _decoder_messages(report: list[str], *, enabled: bool) -> Iterator[None]:
+    """Collect what a C decoder prints to stderr (libtiff does: "tempfile.tif: Using code not yet in table",
+    naming no file) into `report`, so the caller can say which file it was about, in one line."""
+    if not enabled:
+        yield
+        return
+    with _stderr_lock, tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines = sink.read(64_000).decode("utf-8", "replace").splitlines()
+            report.extend(dict.fromkeys(" ".join(line.split()) for line in lines if line.strip()))
 
 
 def _to_bgr(image: Image.Image) -> np.ndarray:

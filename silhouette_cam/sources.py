@@ -178,7 +178,8 @@ class VideoFileSource(FrameSource):
             if self._index == 0:
                 raise ValueError(f"cannot decode video {self.path}: {describe(exc, name_file=False)}") from None
             # Damaged data after good frames: keep what was decoded, say so, and end the stream.
-            warn(f"video {self.path}: decoding stopped after frame {self._index - 1} ({describe(exc, name_file=False)}); "
+            reason = describe(exc, name_file=False)
+            warn(f"video {self.path}: decoding stopped after frame {self._index - 1} ({reason}); "
                  f"kept the {self._index} frames before it")
             self._end_of_pass(warned=True)
             return None

@@ -67,7 +67,7 @@ def test_segment_survives_hundreds_of_damaged_images(tmp_path):
     good = []
     kinds = ("truncated", "bitflip", "header", "garbage", "zero")
     for index in range(300):
-        seed = seeds[index % len(seeds)]
+        seed = seeds[(index // len(kinds)) % len(seeds)]  # every kind of damage on every format
         kind = kinds[index % len(kinds)]
         odd = os.fsdecode(b"\xff\xfe") if index % 7 == 0 else ""  # some names that are not UTF-8
         (folder / f"{index:03d}{odd}_{kind}{seed.suffix}").write_bytes(damaged(seed.read_bytes(), kind, rng))

@@ -27,7 +27,7 @@ def test_non_utf8_names_round_trip(tmp_path, rng):
 def test_modes_read_as_bgr_like_opencv(tmp_path, rng, mode):
     rgb = rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)
     if mode == "I;16":
-        image = Image.fromarray((rgb[:, :, 0].astype(np.uint16) * 257))
+        image = Image.fromarray(rgb[:, :, 0].astype(np.uint16) * 257)
     else:
         image = Image.fromarray(rgb).convert(mode)
     path = tmp_path / ("x.jpg" if mode == "CMYK" else "x.png")
@@ -112,3 +112,20 @@ def test_full_disk_is_an_error_and_leaves_the_old_file(tmp_path, monkeypatch, rn
 def test_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"suffix '.gif' is not one of"):
         write_image(tmp_path / "x.gif", np.zeros((4, 4), np.uint8))
+
+
+def test_tiff_decoder_messages_are_folded_into_the_files_line(tmp_path, rng, capfd):
+    """libtiff prints "tempfile.tif: ..." naming no file; that text ends up in the one line about the file."""
+    write_image(tmp_path / "s.tiff", rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    data = np.frombuffer((tmp_path / "s.tiff").read_bytes(), np.uint8)
+    messages = []
+    for _ in range(60):
+        damaged = data.copy()
+        damaged[rng.integers(8, len(data), 3)] ^= 0x55
+        (tmp_path / "x.tiff").write_bytes(damaged.tobytes())
+        try:
+            read_image(tmp_path / "x.tiff")
+        except ValueError as exc:
+            messages.append(str(exc))
+    assert any("x.tiff is truncated or corrupt (" in m and "tempfile.tif" in m for m in messages)
+    assert capfd.readouterr().err == ""
