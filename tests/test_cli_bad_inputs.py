@@ -180,3 +180,34 @@ def test_segment_quiet_prints_no_progress(tmp_path):
         shutil.copy(ASTRONAUT, folder / name)
     result = run_cli("segment", str(folder), "-o", str(tmp_path / "out"), "--raw", "--quiet")
     assert result.returncode == 0 and result.stderr == ""
+
+
+def _file_size_limit(limit_bytes: int):
+    """For a child process: writes past `limit_bytes` per file fail (EFBIG) as on a full disk."""
+    def apply() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return apply
+
+
+def test_masks_that_cannot_be_written_are_errors_never_empty_files(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for index in range(4):  # noisy images: masks of different sizes, some over the limit
+        size = 64 if index % 2 else 512
+        write_image(folder / f"{index}.png", rng.integers(0, 255, (size, size, 3), dtype=np.uint8))
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "main.py"), "segment", str(folder), "-o", str(out),
+                             "--raw", "--quiet"], capture_output=True, text=True, timeout=300,
+                            preexec_fn=_file_size_limit(600))  # the 64x64 masks fit, the 512x512 do not
+    errors = one_line_errors(result.stderr)
+    written = sorted(out.iterdir())
+    assert result.returncode == 2 and len(errors) == 4 - len(written) > 0
+    assert all("cannot write mask" in e and "file too large" in e for e in errors), errors
+    for path in written:  # what was counted as written is whole
+        assert read_image(path).shape[0] in (64, 512)
+    assert f"wrote {len(written)} mask(s)" in result.stdout
