@@ -36,13 +36,26 @@ def build_settings(args: argparse.Namespace):
     return options.build_settings(args)
 
 
-def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool):
+def open_sink(output: Path, *, fps: float, size: tuple[int, int], alpha: bool, time_base=None):
     if output.suffix.lower() in VIDEO_SUFFIXES:
-        return VideoRecorder(output, fps=fps, size=size, alpha=alpha)
+        return VideoRecorder(output, fps=fps, size=size, alpha=alpha, time_base=time_base)
     if output.suffix:
         raise ValueError(f"output {str(output)!r}: expected a video ({', '.join(VIDEO_SUFFIXES)}) "
                          "or a folder (no suffix) for PNGs")
     return PngSequenceWriter(output)
+
+
+def check_outputs(output: Path, source: str, background: str | None) -> None:
+    """Refuse, before anything is written, an output that is the input, the background or the image folder read."""
+    from silhouette_cam.overwrite_check import check_output_file, check_output_not_inside_input
+
+    inputs = [p for p in (source, background) if p and Path(p).is_file()]
+    check_output_file(output, inputs)
+    check_output_not_inside_input(output, source)
+    if background:
+        from silhouette_cam.sources import check_background_file
+
+        check_background_file(background)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     output = Path(args.output)
+    check_outputs(output, args.input, settings.render.background_path)
     source = open_source(args.input)
     alpha = transparent_output(settings)
     try:
-        sink = open_sink(output, fps=source.fps, size=source.size, alpha=alpha)
+        sink = open_sink(output, fps=source.fps, size=source.size, alpha=alpha, time_base=source.time_base)
     except BaseException:
         source.close()
         raise
