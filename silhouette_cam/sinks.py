@@ -193,6 +193,6 @@ def save_snapshot(path: str | os.PathLike, image: np.ndarray) -> Path:
     if path.suffix.lower() != ".png":
         raise ValueError(f"snapshot path must end in .png, got {path.name!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), _to_bgr(image)):
-        raise OSError(f"cannot write snapshot {path}")
-    return path
+    from silhouette_cam.image_files import write_image  # any file name, and a full disk leaves no partial file
+
+    return write_image(path, _to_bgr(image), what="snapshot")

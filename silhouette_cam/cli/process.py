@@ -61,7 +61,7 @@ def check_outputs(output: Path, source: str, background: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from silhouette_cam.pipeline import FramePipeline
+    from silhouette_cam.device import make_pipeline  # FramePipeline on the CPU, DevicePipeline on CUDA
     from silhouette_cam.pipeline_runner import PipelineRunner
     from silhouette_cam.segmenter import PersonSegmenter
     from silhouette_cam.sources import open_source
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     # One torch thread: the runner already keeps both cores busy (decode / segment / render+encode),
     # and torch's own thread pool fighting those threads was slower in bench/bench_pipeline.py.
     segmenter = PersonSegmenter(model=args.model, device=args.device, weights=args.weights, threads=1)
-    pipeline = FramePipeline(segmenter, settings)
+    pipeline = make_pipeline(segmenter, settings)
     total = getattr(source, "frame_count", None)
     start = time.perf_counter()
     written = 0

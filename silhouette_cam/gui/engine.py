@@ -92,13 +92,13 @@ class PipelineEngine:
     """PersonSegmenter + FramePipeline for one worker thread (see the module docstring)."""
 
     def __init__(self, options: EngineOptions) -> None:
-        from silhouette_cam.pipeline import FramePipeline
+        from silhouette_cam.device import make_pipeline  # FramePipeline on the CPU, DevicePipeline on CUDA
 
         self._report = options.on_model
         # The GUI names weights files by absolute path: reports must name the same choice.
         choice = str(Path(options.weights).resolve()) if options.weights else options.model
         self._models = SegmenterSwitch(choice=choice, device=options.device, strict=options.weights is not None)
-        self._pipeline = FramePipeline(self._models.segmenter, options.settings)
+        self._pipeline = make_pipeline(self._models.segmenter, options.settings)
         self._models.on_switch = self._on_switch
         if self._models.startup_error and self._report is not None:
             self._report(self._models.state(self._models.startup_error))
