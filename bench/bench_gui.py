@@ -15,6 +15,10 @@ bundled demo clip, with the default refinement on, one window per mode. Columns:
 - ui lag: how late a 10 ms GUI timer fires while the model runs (the window's responsiveness);
 - startup: a fresh process (python + Qt + torch imports, model load) from launch to the window
   shown, to its first frame (unprocessed, while the model loads) and to its first processed frame.
+
+`--virtual-camera N` adds N alternating runs of one mode (`--camera-case`, default cutout color)
+with the window's virtual camera off and on (sending every rendered frame, through pyvirtualcam, to
+a backend that drops it): shown FPS median / p90 of each, and the drop (the bar: <= 5 %).
 """
 
 from __future__ import annotations
@@ -100,9 +104,38 @@ def wait_for(app: QApplication, condition, timeout_s: float) -> None:
         wake.stop()
 
 
-def run_case(app, clip: Path, mode: str, changes: dict, frames: int, paced: bool, settings: Path) -> dict:
+class NullDevice:
+    """A pyvirtualcam backend that accepts every frame and drops it (the device's own cost is not ours)."""
+
+    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
+        self._device = device or "null"
+
+    def send(self, frame: np.ndarray) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def device(self) -> str:
+        return self._device
+
+    def native_fourcc(self) -> None:
+        return None
+
+
+def null_camera(**options):
+    import pyvirtualcam
+
+    from silhouette_cam.virtualcam import VirtualCamera
+
+    pyvirtualcam.register_backend("bench_null", NullDevice)
+    return VirtualCamera(backend="bench_null", **options)
+
+
+def run_case(app, clip: Path, mode: str, changes: dict, frames: int, paced: bool, settings: Path,
+             virtual_camera: bool = False) -> dict:
     launch = LaunchOptions(source=str(clip), mode=mode, paced=paced)
-    window = MainWindow(SettingsStore.at_path(settings), launch)
+    window = MainWindow(SettingsStore.at_path(settings), launch, virtual_camera_factory=null_camera)
     window.resize(1280, 800)
     if changes:
         window.panel.apply(**changes)
@@ -122,6 +155,9 @@ def run_case(app, clip: Path, mode: str, changes: dict, frames: int, paced: bool
         return info is not None and info.mode == mode and info.index >= 15
 
     wait_for(app, warmed_up, 300)
+    if virtual_camera:
+        window.set_virtual_camera(True)
+        wait_for(app, lambda: bool(window.virtual_camera_device), 60)
     for series in (window.slot_ms, window.view.paint_ms, window.frame_age):
         series.clear()
     lag_ms.clear()
@@ -137,6 +173,8 @@ def run_case(app, clip: Path, mode: str, changes: dict, frames: int, paced: bool
     n = min(len(slot), len(paint))
     gui = slot[-n:] + paint[-n:]  # one paint per frame shown (paints of the same frame are rare)
     age = np.array(window.frame_age)
+    if virtual_camera and not window.virtual_camera_device:
+        raise RuntimeError(f"the virtual camera stopped during the run: {window.last_error}")
     window.close()
     return {
         "shown_fps": (window.frames_shown - start_shown) / elapsed, "painted": painted,
@@ -201,6 +239,24 @@ def pipeline_alone_fps(clip: Path, mode: str, changes: dict, frames: int) -> flo
     return len(decoded) / (time.perf_counter() - started)
 
 
+def measure_virtual_camera(app, clip: Path, case: str, frames: int, paced: bool, runs: int, tmp: Path) -> None:
+    """Shown FPS with the virtual camera off and on, alternating (the machine's load hits both alike)."""
+    label, mode, changes = next(c for c in CASES if c[0] == case)
+    fps: dict[bool, list[float]] = {False: [], True: []}
+    for run in range(runs):
+        for on in (False, True) if run % 2 == 0 else (True, False):
+            r = run_case(app, clip, mode, changes, frames, paced, tmp / f"camera{run}{on}.ini", virtual_camera=on)
+            fps[on].append(r["shown_fps"])
+    off, on = np.array(fps[False]), np.array(fps[True])
+    print(f"\nvirtual camera, {label}, {runs} alternating runs of {frames} frames each:\n")
+    print("| virtual camera | shown fps median | p90 | min |")
+    print("|---|--:|--:|--:|")
+    for name, values in (("off", off), ("on", on)):
+        print(f"| {name} | {np.median(values):.1f} | {np.percentile(values, 90):.1f} | {values.min():.1f} |")
+    drop = 100.0 * (1.0 - np.median(on) / np.median(off))
+    print(f"\nshown FPS drop with the camera on: {drop:.1f} % of the median (bar: <= 5 %)")
+
+
 def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--startup-child":
         return startup_child(sys.argv[2], float(sys.argv[3]), sys.argv[4])
@@ -211,7 +267,10 @@ def main() -> int:
     parser.add_argument("--source", help="use this video instead of the scaled demo clip")
     parser.add_argument("--startup-runs", type=int, default=3, help="fresh processes timed (0: skip)")
     parser.add_argument("--cases", default=",".join(label for label, _, _ in CASES),
-                        help="comma-separated rows to run (default: all)")
+                        help="comma-separated rows to run (default: all; '' for none)")
+    parser.add_argument("--virtual-camera", type=int, default=0, metavar="RUNS",
+                        help="alternating runs with the virtual camera off / on (default 0: skip)")
+    parser.add_argument("--camera-case", default="cutout color", help="the mode row those runs use")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -233,6 +292,9 @@ def main() -> int:
                      f"{np.median(age):.0f}", f"{np.percentile(age, 90):.0f}", f"{age.max():.0f}",
                      f"{np.percentile(lag, 90):.1f}", f"{lag.max():.1f}"]
             print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+        if args.virtual_camera:
+            measure_virtual_camera(app, clip, args.camera_case, args.frames, args.paced, args.virtual_camera,
+                                   Path(tmp))
         if args.startup_runs:
             measure_startup(clip, args.startup_runs, Path(tmp) / "startup.ini")
     return 0

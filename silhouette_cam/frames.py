@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
@@ -35,11 +34,9 @@ def stretch_matrix(src_width: int, src_height: int, dst_width: int, dst_height: 
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file -> `[H, W, 3]` uint8 BGR (grayscale and alpha are dropped to 3 channels)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image {path} does not exist")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"image {path} could not be decoded (expected a PNG, JPEG, BMP, WebP or TIFF file)")
-    return image
+    """Read an image file -> `[H, W, 3]` uint8 BGR (grayscale and alpha are dropped to 3 channels).
+
+    The project's one reader is `image_files.read_image` (any file name, a pixel limit); this forwards to it."""
+    from silhouette_cam.image_files import read_image as read_image_file  # Pillow: only when used
+
+    return read_image_file(path)

@@ -15,10 +15,13 @@ import av
 import cv2
 import numpy as np
 
+from silhouette_cam.errors import describe
 from silhouette_cam.png_sequence import PngSequenceWriter  # noqa: F401 - re-exported: the PNG sequence sink
 
-# Milliseconds: source timestamps are floats in seconds; 1 ms resolution is exact enough for video.
+# Milliseconds when the source has no time base of its own (cameras, image folders). A file source's
+# own time base is kept (time_base=...): 1 ms steps made a 24 fps source come out at 24.002 fps.
 TIME_BASE = Fraction(1, 1000)
+MPEG4_MAX_TIME_BASE_DENOMINATOR = 65535  # the MPEG-4 Part 2 encoder refuses finer time bases
 # zerolatency: no lookahead / frame-thread queue, so frames reach the file (and survive a crash) at
 # once; costs a little compression, and buys threads that split each frame (sliced threads).
 X264 = {"preset": "veryfast", "crf": "21", "tune": "zerolatency"}
@@ -50,6 +53,25 @@ CONTAINER_OPTIONS = {
 }
 
 
+MUXERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+
+
+def _open_for_writing(path: Path, options: dict[str, str]):
+    """-> (container, file object or None). FFmpeg takes C strings: a name that is not valid UTF-8 is
+    written through an unbuffered Python file (so flush_packets still reaches the OS at once)."""
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        stream = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in VideoRecorder.close
+        try:
+            return av.open(stream, "w", format=MUXERS[path.suffix.lower()], options=options), stream
+        except BaseException:
+            stream.close()
+            raise
+    return av.open(name, "w", options=options), None
+
+
 def _codec_available(name: str) -> bool:
     try:
         av.codec.Codec(name, "w")
@@ -63,13 +85,15 @@ class VideoRecorder:
 
     path: .mp4 / .mkv / .mov / .webm (alpha: .webm VP9, .mov ProRes 4444, .mkv FFV1);
     fps: the nominal rate (keyframe spacing); size: (width, height). `codec` names the encoder used.
+    time_base: the source's time base (e.g. a video stream's 1/12288), so its timestamps are kept exactly;
+    None: milliseconds. Matroska/WebM store milliseconds whatever is given.
     write(image, timestamp_s): image [H, W, 3] RGB (or [H, W, 4] RGBA) uint8; timestamps in seconds,
     from the source. Raises OSError naming the file when writing fails (e.g. a full disk); the frames
-    written before stay playable.
+    written before stay playable. A frame of another size is a ValueError naming the file and the frame.
     """
 
     def __init__(self, path: str | os.PathLike, *, fps: float, size: tuple[int, int], alpha: bool = False,
-                 keyframe_s: float = 1.0) -> None:
+                 keyframe_s: float = 1.0, time_base: Fraction | None = None) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         table = ALPHA_CODECS if alpha else OPAQUE_CODECS
@@ -86,21 +110,26 @@ class VideoRecorder:
             raise ValueError(f"no encoder for {self.path.name!r} in this PyAV build "
                              f"(tried {', '.join(c for c, _, _ in table[suffix])})")
         codec, pix_fmt, options = choice
+        time_base = Fraction(time_base) if time_base else TIME_BASE
+        if time_base <= 0 or (codec == "mpeg4" and time_base.denominator > MPEG4_MAX_TIME_BASE_DENOMINATOR):
+            time_base = TIME_BASE
+        self.time_base = time_base
         if pix_fmt.startswith("yuv") and not pix_fmt.startswith("yuv444") and (width % 2 or height % 2):
             width, height = width - width % 2, height - height % 2  # 4:2:0 needs even sizes
         self.size, self.alpha, self.codec, self.fps = (width, height), alpha, codec, float(fps)
         self.frames_written = 0
         self._last_pts = -1
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._container = av.open(str(self.path), "w", options={**CONTAINER_OPTIONS.get(suffix, {}), **FLUSHED})
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._container, self._file = _open_for_writing(
+                self.path, {**CONTAINER_OPTIONS.get(suffix, {}), **FLUSHED})
         except (av.FFmpegError, OSError) as exc:
-            raise OSError(f"cannot open {self.path} for recording: {exc}") from None
+            raise OSError(f"cannot open {self.path} for recording: {describe(exc, name_file=False)}") from None
         rate = Fraction(round(self.fps * 1000), 1000)
         self._stream = self._container.add_stream(codec, rate=rate, options=dict(options))
         self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, pix_fmt
-        self._stream.time_base = TIME_BASE
-        self._stream.codec_context.time_base = TIME_BASE
+        self._stream.time_base = time_base
+        self._stream.codec_context.time_base = time_base
         self._stream.codec_context.gop_size = max(1, round(self.fps * keyframe_s))
         self._input_format = "rgba" if alpha else "rgb24"
 
@@ -110,19 +139,20 @@ class VideoRecorder:
             raise ValueError(f"recorded image must be [H, W, {channels}] uint8, got {image.shape} {image.dtype}")
         if (image.shape[1], image.shape[0]) != self.size:
             if abs(image.shape[1] - self.size[0]) > 1 or abs(image.shape[0] - self.size[1]) > 1:
-                raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} != recording size "
-                                 f"{self.size[0]}x{self.size[1]}")
+                raise ValueError(f"recording {self.path}: frame {self.frames_written} is {image.shape[1]}x"
+                                 f"{image.shape[0]}, the recording is {self.size[0]}x{self.size[1]}")
             image = image[: self.size[1], : self.size[0]]
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=self._input_format)
         # Source time, made strictly increasing (a muxer rejects equal timestamps).
-        pts = max(int(round(float(timestamp_s) / TIME_BASE)), self._last_pts + 1)
-        frame.pts, frame.time_base = pts, TIME_BASE
+        pts = max(int(round(float(timestamp_s) / self.time_base)), self._last_pts + 1)
+        frame.pts, frame.time_base = pts, self.time_base
         self._last_pts = pts
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
         except (av.FFmpegError, OSError) as exc:
-            raise OSError(f"recording to {self.path} failed after {self.frames_written} frames: {exc}") from None
+            raise OSError(f"recording to {self.path} failed after {self.frames_written} frames: "
+                          f"{describe(exc, name_file=False)}") from None
         self.frames_written += 1
 
     def close(self) -> None:
@@ -140,6 +170,8 @@ class VideoRecorder:
                 container.close()
             except (av.FFmpegError, OSError):
                 pass
+            if self._file is not None:
+                self._file.close()
 
     def __enter__(self) -> VideoRecorder:
         return self
@@ -161,6 +193,6 @@ def save_snapshot(path: str | os.PathLike, image: np.ndarray) -> Path:
     if path.suffix.lower() != ".png":
         raise ValueError(f"snapshot path must end in .png, got {path.name!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), _to_bgr(image)):
-        raise OSError(f"cannot write snapshot {path}")
-    return path
+    from silhouette_cam.image_files import write_image  # any file name, and a full disk leaves no partial file
+
+    return write_image(path, _to_bgr(image), what="snapshot")

@@ -13,6 +13,7 @@ import glob
 import os
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +21,47 @@ import av
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+from silhouette_cam.errors import describe, warn
+from silhouette_cam.image_files import IMAGE_SUFFIXES, check_image_size, read_image
+
+
+def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Letterbox `frame` [h, w, 3] into `size` (width, height): scaled to fit, aspect kept, black bars.
+
+    A source whose frames change size mid-stream keeps its first size, so a recording or PNG folder
+    never gets mixed sizes.
+    """
+    width, height = size
+    h, w = frame.shape[:2]
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(frame, (new_w, new_h), interpolation=interpolation)
+    out = np.zeros((height, width, frame.shape[2]), np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    out[top:top + new_h, left:left + new_w] = resized
+    return out
+
+
+class _SizeKeeper:
+    """Fits frames of another size to the first one, warning once per new size (naming source and frame)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.size: tuple[int, int] | None = None
+        self._warned: set[tuple[int, int]] = set()
+
+    def keep(self, frame: np.ndarray, index: int) -> np.ndarray:
+        size = (frame.shape[1], frame.shape[0])
+        if self.size is None:
+            self.size = size
+        if size == self.size:
+            return frame
+        if size not in self._warned:
+            self._warned.add(size)
+            warn(f"{self.what}: frame {index} is {size[0]}x{size[1]}, the first was {self.size[0]}x{self.size[1]}; "
+                 "frames of this size are fitted (letterboxed) to the first size")
+        return fit_frame(frame, self.size)
 
 
 def demo_clip_path() -> Path:
@@ -35,6 +76,7 @@ class FrameSource:
     size: tuple[int, int] = (0, 0)
     name: str = ""
     frame_count: int | None = None  # frames to expect, when known (progress bars)
+    time_base: Fraction | None = None  # the unit its timestamps are multiples of, when it has one (files)
 
     def read(self) -> tuple[np.ndarray, float] | None:
         raise NotImplementedError
@@ -53,6 +95,22 @@ class FrameSource:
             yield item
 
 
+def open_container(path: Path):
+    """-> (container, file object or None): av.open for reading any file name. A name that is not valid
+    UTF-8 goes through a Python file object (FFmpeg takes C strings); others by name (FFmpeg's I/O)."""
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        stream = open(path, "rb")  # noqa: SIM115 - closed with the source
+        try:
+            return av.open(stream), stream
+        except BaseException:
+            stream.close()
+            raise
+    return av.open(name), None
+
+
 class VideoFileSource(FrameSource):
     """Decodes a video file with PyAV; `loop=True` restarts at the end with timestamps that keep rising."""
 
@@ -62,11 +120,18 @@ class VideoFileSource(FrameSource):
             raise FileNotFoundError(f"video file not found: {self.path}")
         self.loop = loop
         self.name = self.path.name
+        self._sizes = _SizeKeeper(f"video {self.path}")
+        self._decoded = 0  # frames decoded in the first pass (compared with the header's count at the end)
+        self._ended = False
         self._open()
-        first = self._next_frame()
+        try:
+            first = self._next_frame()
+        except BaseException:
+            self.close()
+            raise
         if first is None:
             self.close()
-            raise ValueError(f"video has no decodable frames: {self.path}")
+            raise ValueError(f"video {self.path} has no decodable frames")
         self._pending: tuple[np.ndarray, float] | None = first
         # Frames in one pass (from the container header; None when unknown or looping forever).
         self.frame_count = (self._stream.frames or None) if not loop else None
@@ -78,10 +143,21 @@ class VideoFileSource(FrameSource):
 
     def _open(self) -> None:
         try:
-            self._container = av.open(str(self.path))
-            self._stream = self._container.streams.video[0]
-        except (av.FFmpegError, IndexError) as exc:
-            raise ValueError(f"cannot read video {self.path}: {exc}") from None
+            self._container, self._file = open_container(self.path)
+        except (av.FFmpegError, OSError, UnicodeError) as exc:
+            raise ValueError(f"cannot read video {self.path}: {describe(exc, name_file=False)}") from None
+        if not self._container.streams.video:
+            self.close()
+            raise ValueError(f"{self.path} has no video stream (expected a video file, e.g. .mp4, .mkv, .webm)")
+        self._stream = self._container.streams.video[0]
+        width, height = self._stream.codec_context.width, self._stream.codec_context.height
+        if width and height:  # from the header, before decoding: a lying header cannot exhaust memory
+            try:
+                check_image_size(f"video {self.path} (frame size)", width, height)
+            except ValueError:
+                self.close()
+                raise
+        self.time_base = self._stream.time_base  # recorders keep it: timestamps stay exact
         self._stream.thread_type = "AUTO"  # frame/slice threads: decoding keeps up with 720p+
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 30.0
@@ -89,15 +165,40 @@ class VideoFileSource(FrameSource):
         self._index = 0
 
     def _next_frame(self) -> tuple[np.ndarray, float] | None:
+        if self._ended:
+            return None
         try:
             frame = next(self._frames)
         except StopIteration:
+            self._end_of_pass()
             return None
-        except av.FFmpegError as exc:
-            raise ValueError(f"cannot decode video {self.path}: {exc}") from None
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            if self._index == 0:
+                raise ValueError(f"cannot decode video {self.path}: {describe(exc, name_file=False)}") from None
+            # Damaged data after good frames: keep what was decoded, say so, and end the stream.
+            reason = describe(exc, name_file=False)
+            warn(f"video {self.path}: decoding stopped after frame {self._index - 1} ({reason}); "
+                 f"kept the {self._index} frames before it")
+            self._end_of_pass(warned=True)
+            return None
         ts = float(frame.time) if frame.time is not None else self._index / self.fps
+        image = frame.to_ndarray(format="bgr24")
+        if self._index == 0 and (image.shape[0] < 16 or image.shape[1] < 16):
+            check_image_size(f"video {self.path} (frame size)", image.shape[1], image.shape[0])
+        image = self._sizes.keep(image, self._index)
         self._index += 1
-        return frame.to_ndarray(format="bgr24"), ts
+        return image, ts
+
+    def _end_of_pass(self, *, warned: bool = False) -> None:
+        """At the end of the first pass: warn when the file held fewer frames than its header lists."""
+        if self._decoded == 0:
+            self._decoded = self._index
+            expected = self._stream.frames or 0
+            # Headers round a little (edit lists, a dropped last frame): only a clear shortfall is a warning.
+            if not warned and expected and self._index < expected - max(2, expected // 100):
+                warn(f"video {self.path} ended after {self._index} of the {expected} frames its header lists "
+                     "(file truncated?); kept those")
+        self._ended = not self.loop
 
     def read(self) -> tuple[np.ndarray, float] | None:
         if self._pending is not None:
@@ -106,8 +207,9 @@ class VideoFileSource(FrameSource):
             item = self._next_frame()
             if item is None and self.loop:
                 # Restart one frame interval after the last frame so time never runs backwards.
-                self._container.close()
+                self.close()
                 self._open()
+                self._ended = False
                 item = self._next_frame()
                 if item is not None:
                     self._origin, self._offset = item[1], self._last_ts + 1.0 / self.fps
@@ -123,39 +225,38 @@ class VideoFileSource(FrameSource):
         if container is not None:
             container.close()
             self._container = None
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+            self._file = None
 
 
 class ImageFolderSource(FrameSource):
-    """Images of a folder in name order; timestamps are index / fps. Frames of other sizes are resized."""
+    """Images of a folder in name order; timestamps are index / fps. Images of another size than the
+    first are fitted (letterboxed) to it, with a warning naming the folder and the frame."""
 
     def __init__(self, folder: str | os.PathLike, *, fps: float = 30.0, loop: bool = False) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise NotADirectoryError(f"image folder not found: {self.folder}")
-        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         if not self.paths:
             raise ValueError(f"image folder has no images ({', '.join(IMAGE_SUFFIXES)}): {self.folder}")
         self.fps, self.loop, self.name = float(fps), loop, self.folder.name
         self._index = 0
         self.frame_count = None if loop else len(self.paths)
-        first = self._load(self.paths[0])
+        self._sizes = _SizeKeeper(f"image folder {self.folder}")
+        first = self._sizes.keep(read_image(self.paths[0]), 0)
         self.size = (first.shape[1], first.shape[0])
 
-    def _load(self, path: Path) -> np.ndarray:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"cannot read image: {path}")
-        if self.size != (0, 0) and (image.shape[1], image.shape[0]) != self.size:
-            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-        return image
-
     def read(self) -> tuple[np.ndarray, float] | None:
+        """The next image as a frame; raises ValueError/OSError naming a file that cannot be read."""
         if self._index >= len(self.paths) and not self.loop:
             return None
-        path = self.paths[self._index % len(self.paths)]
+        index = self._index % len(self.paths)
         ts = self._index / self.fps
         self._index += 1
-        return self._load(path), ts
+        return self._sizes.keep(read_image(self.paths[index]), index), ts
 
 
 class CameraSource(FrameSource):
@@ -254,3 +355,17 @@ def open_camera_or_demo(spec: str | int = 0) -> tuple[FrameSource, str | None]:
         return open_source(spec), None
     except (OSError, ValueError) as exc:
         return open_source("demo"), f"{exc}; showing the demo clip instead"
+
+
+def check_background_file(path: str | os.PathLike) -> str:
+    """Read a background file once -> "image" or "video"; ValueError/OSError naming it as the background."""
+    path = Path(path)
+    kind = "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
+    try:
+        if kind == "image":
+            read_image(path)
+        else:
+            VideoFileSource(path).close()
+    except (ValueError, OSError) as exc:
+        raise type(exc)(f"background {kind} cannot be used: {describe(exc)}") from None
+    return kind

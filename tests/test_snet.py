@@ -48,17 +48,30 @@ def test_builder_validates():
         build_snet(num_classes=2, encoder="resnet")
 
 
-def test_imagenet_encoder_weights_load_from_a_local_file(tmp_path):
+def test_imagenet_encoder_weights_load_from_converted_safetensors(tmp_path):
+    from silhouette_cam.cli.convert import convert_torchvision
+
     torch.manual_seed(1)
     classifier = torchvision.models.mobilenet_v3_small()
     torch.save(classifier.state_dict(), tmp_path / "mnv3s.pth")
-    model = build_snet(num_classes=2, encoder_weights=tmp_path / "mnv3s.pth")
+    convert_torchvision(tmp_path / "mnv3s.pth", tmp_path / "mnv3s.safetensors")
+    model = build_snet(num_classes=2, encoder_weights=tmp_path / "mnv3s.safetensors")
     assert torch.equal(model.encoder[0][0].weight, classifier.features[0][0].weight)
     torch.save(torchvision.models.mobilenet_v3_large().state_dict(), tmp_path / "large.pth")
-    with pytest.raises(ValueError, match="encoder weights .*large.pth: (missing|.*has shape)"):
-        build_snet(num_classes=2, encoder_weights=tmp_path / "large.pth")
+    convert_torchvision(tmp_path / "large.pth", tmp_path / "large.safetensors")
+    with pytest.raises(ValueError, match="encoder weights .*large.safetensors: (missing|.*has shape)"):
+        build_snet(num_classes=2, encoder_weights=tmp_path / "large.safetensors")
     with pytest.raises(FileNotFoundError):
-        build_snet(num_classes=2, encoder_weights=tmp_path / "missing.pth")
+        build_snet(num_classes=2, encoder_weights=tmp_path / "missing.safetensors")
+
+
+def test_encoder_weights_are_never_unpickled(tmp_path):
+    torch.save(torchvision.models.mobilenet_v3_small().state_dict(), tmp_path / "mnv3s.pth")
+    with pytest.raises(ValueError, match=r"mnv3s.pth: expected a .safetensors file .*--from-torchvision"):
+        build_snet(num_classes=2, encoder_weights=tmp_path / "mnv3s.pth")
+    (tmp_path / "pickle.safetensors").write_bytes((tmp_path / "mnv3s.pth").read_bytes())
+    with pytest.raises(ValueError, match="pickle.safetensors is not a readable safetensors file"):
+        build_snet(num_classes=2, encoder_weights=tmp_path / "pickle.safetensors")
 
 
 def test_saved_snet_loads_through_the_model_registry(tmp_path, snet):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from silhouette_cam.model import build_model, load_weights
+from silhouette_cam.training.checkpoint import read_state
 from silhouette_cam.training.config import TrainConfig
 from silhouette_cam.training.trainer import fit
 from tests.make_shapes_dataset import make_shapes_dataset
@@ -44,7 +45,7 @@ def test_snet_run_writes_loadable_weights_and_history(shapes, tmp_path):
     assert facts.architecture == "snet" and facts.classes == ("background", "disc", "square")
     assert (facts.input_height, facts.input_width) == (64, 64) and facts.variant == "s"
     assert facts.extra["training"]["epoch"] == result.best_epoch
-    assert (tmp_path / "s.train.pt").is_file()
+    assert (tmp_path / "s.train-state").is_file()
 
 
 def test_resumed_run_equals_an_uninterrupted_one(shapes, tmp_path):
@@ -55,8 +56,8 @@ def test_resumed_run_equals_an_uninterrupted_one(shapes, tmp_path):
     resumed = fit(snet_config(shapes, tmp_path / "b.safetensors", resume=True))
     # Same seed, same draws; multi-threaded CPU kernels may still differ in the last float bits.
     assert [h["loss"] for h in resumed.history] == pytest.approx([h["loss"] for h in straight.history], rel=1e-4)
-    a = torch.load(tmp_path / "a.train.pt", weights_only=True)["model"]
-    b = torch.load(tmp_path / "b.train.pt", weights_only=True)["model"]
+    a = read_state(tmp_path / "a.train-state")["model"]
+    b = read_state(tmp_path / "b.train-state")["model"]
     for name in a:
         torch.testing.assert_close(a[name].float(), b[name].float(), atol=1e-4, rtol=1e-3)
 
@@ -95,8 +96,7 @@ def test_selfie_fine_tune_smoke(tmp_path):
 
 def assert_weights_are_the_trained_state(out) -> None:
     """The weights written to `out` are the model of the state saved after the last epoch."""
-    # map_location: on a GPU machine the state was saved from cuda:0, the weights load on the CPU.
-    state = torch.load(out.with_suffix(".train.pt"), weights_only=True, map_location="cpu")["model"]
+    state = read_state(out.with_suffix(".train-state"))["model"]
     written = load_weights(out)[0]
     assert written.keys() == state.keys()
     for name in state:

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from silhouette_cam.errors import DeviceError
+from silhouette_cam.errors import DeviceError, configure_logging, error_line
 from silhouette_cam.opencv_log import quiet_opencv_log
 from silhouette_cam.threads import apply_thread_policy
 
@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(SUBCOMMANDS[name][0])
     quiet_opencv_log()  # before any thread starts (the level is process-wide)
     apply_thread_policy()  # one thread inside each OpenCV call: the pipeline overlaps its stages itself
+    configure_logging()  # warnings (a truncated file, a fitted frame) as one stderr line each
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must print, not crash the run
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
@@ -84,5 +88,5 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if os.environ.get("SILHOUETTE_CAM_DEBUG"):
             raise
-        print(f"silhouette-cam {name}: error: {exc}", file=sys.stderr)
+        print(error_line(name, exc), file=sys.stderr)
         return 2

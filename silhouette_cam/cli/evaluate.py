@@ -11,6 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
+from silhouette_cam.atomic_file import write_text
 from silhouette_cam.segmenter import DEVICE_CHOICES, MODEL_CHOICES
 
 
@@ -32,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="shipped variant when no --weights; auto picks landscape for frames wider than 3:2",
     )
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                        help="where the network runs: auto uses a CUDA GPU when there is one, else the CPU "
+                        "(default auto)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the scores as JSON here")
 
 
@@ -55,9 +58,5 @@ def run(args: argparse.Namespace) -> int:
             "masks": str(args.masks),
             **scores.to_json(),
         }
-        try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(report, indent=2) + "\n")
-        except OSError as exc:
-            raise OSError(f"cannot write --json {args.json} ({exc.strerror})") from None
+        write_text(args.json, json.dumps(report, indent=2) + "\n", what="--json scores")
     return 0

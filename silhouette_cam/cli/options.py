@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from silhouette_cam.choices import BACKGROUNDS, IMAGE_SUFFIXES
+from silhouette_cam.choices import IMAGE_SUFFIXES
 from silhouette_cam.setting import Setting
 from silhouette_cam.weight_facts import MODEL_CHOICES
 
@@ -162,9 +162,8 @@ def background_changes(value: str) -> dict[str, object]:
     try:
         return {"background": "color", "background_color": parse_color(value, name="--background")}
     except ValueError:
-        kinds = ", ".join(k for k in BACKGROUNDS if k not in BACKGROUND_KEYWORDS)
         raise ValueError(f"--background {value!r} is not one of {', '.join(BACKGROUND_KEYWORDS)}, a color "
-                         f"(#rrggbb, r,g,b or a name) or an existing image or video file (for {kinds})") from None
+                         "(#rrggbb, r,g,b or a name) or an existing image or video file") from None
 
 
 def settings_changes(args: argparse.Namespace) -> dict[str, object]:

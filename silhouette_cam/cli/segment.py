@@ -2,6 +2,7 @@
 
 Writes `OUTDIR/<stem>.png`, 8-bit grayscale = round(255 * probability), at each image's own size.
 A bad image is reported on one line and skipped; the rest are still done (exit status 2 then).
+An output folder that would replace an input is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -10,23 +11,29 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from silhouette_cam.frames import IMAGE_SUFFIXES, read_image
+from silhouette_cam.errors import describe, error_line
+from silhouette_cam.image_files import IMAGE_SUFFIXES, MAX_PIXELS_ENV, read_image, write_image
+from silhouette_cam.overwrite_check import check_output_folder
 from silhouette_cam.segmenter import DEVICE_CHOICES, MODEL_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.epilog = f"Images over 12.5 MP are refused unless {MAX_PIXELS_ENV} allows more pixels."
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders of images")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="folder for the masks")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
+                        help="folder for the masks (created; OUTDIR/<stem>.png per image)")
     parser.add_argument("--model", choices=MODEL_CHOICES, default="auto",
                         help="network variant; auto picks landscape for frames wider than 3:2")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                        help="where the network runs: auto uses a CUDA GPU when there is one, else the CPU")
     parser.add_argument("--weights", type=Path, help="a custom weights file (from `silhouette-cam train`)")
     parser.add_argument("--raw", action="store_true",
                         help="write the network's probability with no refinement (to compare with other runtimes)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def expand_inputs(inputs: list[Path]) -> list[Path]:
@@ -34,7 +41,7 @@ def expand_inputs(inputs: list[Path]) -> list[Path]:
     paths: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            paths += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            paths += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         else:
             paths.append(item)
     return paths
@@ -45,6 +52,10 @@ def probability_to_png(prob: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(prob, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def mask_name(path: Path) -> str:
+    return f"{path.stem}.png"
+
+
 def run(args: argparse.Namespace) -> int:
     from silhouette_cam.segmenter import PersonSegmenter
 
@@ -52,28 +63,29 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise ValueError(f"no images found in {', '.join(map(str, args.inputs))} "
                          f"(expected files ending in {', '.join(IMAGE_SUFFIXES)})")
+    check_output_folder(args.output, {mask_name(p) for p in paths}, paths)
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f"output folder {args.output} cannot be created ({exc.strerror})") from None
+        raise OSError(f"output folder {args.output} cannot be created ({describe(exc, name_file=False)})") from None
     segmenter = PersonSegmenter(model=args.model, device=args.device, weights=args.weights)
     if not args.raw:
         from silhouette_cam.pipeline import refine_still
     failures = 0
     written: dict[str, Path] = {}
-    for path in tqdm(paths, desc="segment", unit="img", disable=len(paths) < 2):
-        target = args.output / f"{path.stem}.png"
+    quiet = args.quiet or len(paths) < 2
+    for path in tqdm(paths, desc="segment", unit="img", disable=quiet, file=sys.stderr):
+        target = args.output / mask_name(path)
         try:
             if target.name in written:
                 raise ValueError(f"{target} was already written for {written[target.name]} (same file stem)")
             frame = read_image(path)
             prob = segmenter.segment(frame) if args.raw else refine_still(segmenter, frame)
-            if not cv2.imwrite(str(target), probability_to_png(prob)):
-                raise OSError(f"mask {target} could not be written")
+            write_image(target, probability_to_png(prob), what="mask")
             written[target.name] = path
         except (ValueError, OSError) as exc:
             failures += 1
-            tqdm.write(f"silhouette-cam segment: error: {exc}", file=sys.stderr)
+            tqdm.write(error_line("segment", exc), file=sys.stderr)
     print(f"wrote {len(written)} mask(s) to {args.output} ({segmenter.device_label}, model {segmenter.variant}"
           f"{', raw' if args.raw else ''}); {failures} failed")
     return 2 if failures else 0

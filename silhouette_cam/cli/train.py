@@ -2,8 +2,8 @@
 
 Fine-tunes a shipped selfie network or trains an S-Net from scratch (see docs/training.md). Writes the
 kept weights (the last epoch when fine-tuning, the best by validation mean IoU for S-Net) to --out,
-usable as `--weights` everywhere, and a resumable state beside them (NAME.train.pt, continue with
---resume).
+usable as `--weights` everywhere, and a resumable state beside them (NAME.train-state: safetensors
+tensors + JSON, never unpickled, loadable on CPU or GPU; continue with --resume).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from silhouette_cam.segmenter import DEVICE_CHOICES
 from silhouette_cam.training.config import BEST_BY_CHOICES, KEEP_CHOICES, MODEL_CHOICES, TrainConfig, parse_size
 
 
@@ -82,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--encoder-weights",
         type=Path,
         metavar="FILE",
-        help="torchvision ImageNet weights (.pth) for the S-Net encoder (default: random init)",
+        help="ImageNet weights for the S-Net encoder as .safetensors (turn a torchvision .pth into one with "
+        "`silhouette-cam convert-weights --from-torchvision FILE.pth -o FILE.safetensors`; default: random init)",
     )
     model.add_argument("--freeze-encoder", action="store_true", help="train only the decoder and head")
     loss = parser.add_argument_group("loss")
@@ -110,12 +112,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "fine-tuning (~20 for the shipped networks), 1 for S-Net",
     )
     run_group = parser.add_argument_group("run")
-    run_group.add_argument("--epochs", type=int, default=20)
-    run_group.add_argument("--batch-size", type=int, default=8)
+    run_group.add_argument("--epochs", type=int, default=20, metavar="N",
+                           help="passes over the training images (default 20)")
+    run_group.add_argument("--batch-size", type=int, default=8, metavar="N",
+                           help="images per optimizer step; needs at least N training images (default 8)")
     run_group.add_argument("--lr", type=float, help="peak learning rate (default 5e-5 fine-tuning, 5e-3 S-Net)")
-    run_group.add_argument("--seed", type=int, default=0)
-    run_group.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    run_group.add_argument("--workers", type=int, default=0, help="data loader processes")
+    run_group.add_argument("--seed", type=int, default=0,
+                           help="seeds the validation split, shuffling and augmentation: same seed, same run "
+                           "(default 0)")
+    run_group.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                           help="where training runs: auto uses a CUDA GPU when there is one, else the CPU "
+                           "(default auto)")
+    run_group.add_argument("--workers", type=int, default=0, metavar="N",
+                           help="data loader processes; 0 loads images in the training process (default 0)")
     run_group.add_argument("--threads", type=int, help="CPU threads (default: torch's; 1 is fastest on a busy CPU)")
     run_group.add_argument("--time-limit", type=float, metavar="MIN", help="stop before an epoch would pass this")
     run_group.add_argument(
@@ -123,7 +132,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("weights/custom.safetensors"),
         metavar="FILE",
-        help="where to write the kept weights (.safetensors; see --keep)",
+        help="where to write the kept weights (.safetensors; see --keep); the resume state goes beside it as "
+        "NAME.train-state (default weights/custom.safetensors)",
     )
     run_group.add_argument(
         "--keep",
@@ -137,7 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="miou",
         help="validation score that picks the epoch written to --out with --keep best",
     )
-    run_group.add_argument("--resume", action="store_true", help="continue from the state saved beside --out")
+    run_group.add_argument("--resume", action="store_true",
+                           help="continue from the state saved beside --out (NAME.train-state)")
     run_group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -62,8 +62,8 @@ def send_frames(frames: Iterable, camera, *, pacer=None, report: Callable[[], No
 def run(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
+    from silhouette_cam.device import make_pipeline  # FramePipeline on the CPU, DevicePipeline on CUDA
     from silhouette_cam.pacing import SourcePacer
-    from silhouette_cam.pipeline import FramePipeline
     from silhouette_cam.pipeline_runner import PipelineRunner
     from silhouette_cam.segmenter import PersonSegmenter
     from silhouette_cam.sources import CameraSource, open_source
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         camera = stack.enter_context(VirtualCamera(size=size or source.size, fps=source.fps, matte_color=args.matte,
                                                    device=args.output_device, backend=args.backend))
         segmenter = PersonSegmenter(model=args.model, device=args.device, weights=args.weights, threads=1)
-        pipeline = FramePipeline(segmenter, settings)
+        pipeline = make_pipeline(segmenter, settings)
         stack.callback(pipeline.close)
         live = isinstance(source, CameraSource)
         runner = stack.enter_context(PipelineRunner(pipeline, source, live=live, max_frames=args.max_frames))

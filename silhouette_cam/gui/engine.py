@@ -1,11 +1,10 @@
 """The frame pipeline and the segmenter for the window's worker thread.
 
-`PipelineEngine` owns the segmenter and the FramePipeline for the worker thread: it is built there
-(model load and warm-up never run on the GUI thread), takes GUI control changes, and turns each
-frame into a ProcessedFrame. A model change builds the new segmenter off the frame path
-(model_switch.py) and reports the outcome through `EngineOptions.on_model`. Tests that need a
-failure can replace it with any object offering the same members (apply, analyze, render, stats,
-device_label, variant).
+`PipelineEngine` owns the segmenter and the FramePipeline for the worker: it is built off the GUI
+thread (model load and warm-up), takes GUI control changes, and hands its `pipeline` to the worker's
+PipelineRunner. A model change builds the new segmenter off the frame path (model_switch.py) and
+reports the outcome through `EngineOptions.on_model`. Tests can replace it with any object offering
+the same members (pipeline, apply, stats, device_label, variant; analyze/render for direct use).
 """
 
 from __future__ import annotations
@@ -38,6 +37,9 @@ class Engine(Protocol):
 
     @property
     def variant(self) -> str: ...
+
+    @property
+    def pipeline(self) -> Any: ...  # the FramePipeline the worker's PipelineRunner drives
 
     def apply(self, changes: dict[str, Any]) -> None: ...
 
@@ -90,13 +92,13 @@ class PipelineEngine:
     """PersonSegmenter + FramePipeline for one worker thread (see the module docstring)."""
 
     def __init__(self, options: EngineOptions) -> None:
-        from silhouette_cam.pipeline import FramePipeline
+        from silhouette_cam.device import make_pipeline  # FramePipeline on the CPU, DevicePipeline on CUDA
 
         self._report = options.on_model
         # The GUI names weights files by absolute path: reports must name the same choice.
         choice = str(Path(options.weights).resolve()) if options.weights else options.model
         self._models = SegmenterSwitch(choice=choice, device=options.device, strict=options.weights is not None)
-        self._pipeline = FramePipeline(self._models.segmenter, options.settings)
+        self._pipeline = make_pipeline(self._models.segmenter, options.settings)
         self._models.on_switch = self._on_switch
         if self._models.startup_error and self._report is not None:
             self._report(self._models.state(self._models.startup_error))
@@ -104,6 +106,11 @@ class PipelineEngine:
     @property
     def device_label(self) -> str:
         return str(self._models.segmenter.device_label)
+
+    @property
+    def pipeline(self) -> Any:
+        """The FramePipeline (the worker's runner drives it; a model switch swaps its segmenter)."""
+        return self._pipeline
 
     @property
     def variant(self) -> str:

@@ -1,4 +1,5 @@
-"""Heads-up display over the live view: FPS, per-stage ms, device and precision, model variant.
+"""Heads-up display over the live view: FPS, per-stage ms, device and precision, model variant,
+and the virtual camera's device and frames sent per second while it is on.
 
 The text is rebuilt at most REFRESH_HZ times a second (numbers that change 60 times a second are
 unreadable and cost paint time); painting it is a few drawText calls on a translucent box.
@@ -29,6 +30,8 @@ class HudStats:
     variant: str = ""  # model variant used for the last frame
     frame_size: tuple[int, int] = (0, 0)  # (width, height) of the source frames
     source_name: str = ""
+    virtual_camera: str = ""  # the device frames are sent to ("" when off)
+    virtual_camera_fps: float = 0.0  # frames sent per second
 
 
 def format_hud(stats: HudStats) -> list[str]:
@@ -48,6 +51,8 @@ def format_hud(stats: HudStats) -> list[str]:
     lines.append(model)
     if stats.source_name:
         lines.append(f"source: {stats.source_name}")
+    if stats.virtual_camera:
+        lines.append(f"virtual camera: {stats.virtual_camera}  ·  {stats.virtual_camera_fps:.1f} fps sent")
     return lines
 
 

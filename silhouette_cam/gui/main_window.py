@@ -6,14 +6,15 @@ thread stays free for painting and input while the worker runs the model at full
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
+from PySide6.QtGui import QCloseEvent, QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow
 
 from silhouette_cam.pipeline import PipelineSettings
 
@@ -30,6 +31,7 @@ from .settings_store import SettingsStore
 from .source_picker import VIDEO_FILTER, SourcePicker
 from .status_label import StatusLabel
 from .video_view import VideoView
+from .virtual_camera import VirtualCameraOptions, unavailable_reason
 from .worker import STARTING, ProcessingWorker
 
 STOP_TIMEOUT_MS = 10_000  # only reached if a model load is still running at close
@@ -53,6 +55,8 @@ class MainWindow(QMainWindow):
         self.device_label = ""
         self._source_name = ""
         self._fallback_notice = False
+        self.virtual_camera_options = VirtualCameraOptions()
+        self.virtual_camera_device = ""  # "" while nothing is sent
         mode = launch.mode or store.mode
         # Stored settings (a value that no longer validates keeps its default), then the command line's.
         settings, _ = PipelineSettings().with_stored(store.settings)
@@ -117,6 +121,9 @@ class MainWindow(QMainWindow):
         w.recording_stopped.connect(self._on_recording_stopped)
         w.snapshot_saved.connect(lambda path: self._on_status(f"Snapshot saved: {path}"))
         w.frame_limit_reached.connect(self._on_frame_limit)
+        w.virtual_camera_started.connect(self._on_virtual_camera_started)
+        w.virtual_camera_stopped.connect(self._on_virtual_camera_stopped)
+        w.virtual_camera_unavailable.connect(self._on_virtual_camera_unavailable)
         w.finished.connect(self._on_worker_finished)
         self.model_relay.switched.connect(self._on_model_switched)
         self.view.target_size_changed.connect(
@@ -127,6 +134,11 @@ class MainWindow(QMainWindow):
         self.sources.source_chosen.connect(self.set_source)
         self.commands.record.toggled.connect(self._on_record_toggled)
         self.commands.snapshot.triggered.connect(self.take_snapshot)
+        self.commands.virtual_camera.toggled.connect(self.set_virtual_camera)
+        self.commands.mirror.toggled.connect(w.set_mirror)
+        for size, action in self.commands.camera_sizes.items():
+            action.triggered.connect(lambda _=False, size=size: self.set_virtual_camera_options(size=size))
+        self.commands.matte_color.triggered.connect(self._choose_matte_color)
         self.commands.hud.toggled.connect(self.hud.setVisible)
         self.commands.fullscreen.toggled.connect(self.set_fullscreen)
         self.commands.leave_fullscreen.triggered.connect(lambda: self.commands.fullscreen.setChecked(False))
@@ -141,7 +153,10 @@ class MainWindow(QMainWindow):
             self.commands.fullscreen.setChecked(True)
         else:
             self.show()
-        self.view.setFocus()  # not a combo box: 1-4 / R / S / H must reach the shortcuts
+        self.view.setFocus()  # not a combo box: 1-4 / R / S / V / H must reach the shortcuts
+        reason = unavailable_reason()
+        if reason:
+            self._on_virtual_camera_unavailable(reason)
         self.sources.scan_cameras()
         self.worker.start()
 
@@ -176,6 +191,20 @@ class MainWindow(QMainWindow):
         self.worker.recording.request_snapshot(target)
         return target
 
+    def set_virtual_camera(self, on: bool) -> None:
+        """Send what is rendered to the virtual camera (on) or stop; the worker opens the device."""
+        self._set_checked(self.commands.virtual_camera, on)
+        self.worker.request_virtual_camera(self.virtual_camera_options if on else None)
+
+    def set_virtual_camera_options(self, **changes: Any) -> None:
+        """size=(w, h) or None (the source's), matte_color=(r, g, b); a camera on is reopened with them."""
+        self.virtual_camera_options = dataclasses.replace(self.virtual_camera_options, **changes)
+        size = self.virtual_camera_options.size
+        if size in self.commands.camera_sizes:
+            self.commands.camera_sizes[size].setChecked(True)
+        if self.commands.virtual_camera.isChecked():
+            self.worker.request_virtual_camera(self.virtual_camera_options)
+
     def set_fullscreen(self, on: bool) -> None:
         for widget in (self.commands.toolbar, self.dock, self.statusBar(), self.menuBar()):
             widget.setVisible(not on)
@@ -208,7 +237,8 @@ class MainWindow(QMainWindow):
         return HudStats(
             fps=info.fps, displayed_fps=self.worker.displayed_fps.fps, stage_ms=info.stage_ms,
             device_label=self.device_label, variant=info.variant, frame_size=info.frame_size,
-            source_name=self._source_name,
+            source_name=self._source_name, virtual_camera=info.virtual_camera,
+            virtual_camera_fps=info.virtual_camera_fps,
         )
 
     def _on_status(self, text: str) -> None:
@@ -261,6 +291,38 @@ class MainWindow(QMainWindow):
         self.commands.record.setChecked(False)
         self.commands.record.blockSignals(False)
         self._on_status(f"Recording saved: {path} ({frames} frames)")
+
+    def _on_virtual_camera_started(self, device: str) -> None:
+        self.virtual_camera_device = device
+        self._on_status(f"Virtual camera: sending to {device}")
+
+    def _on_virtual_camera_stopped(self, reason: str) -> None:
+        """Turned off ("") or the device went away (reason): the preview goes on either way."""
+        self.virtual_camera_device = ""
+        self._set_checked(self.commands.virtual_camera, False)
+        if reason:
+            self.last_error = reason
+            self.statusBar().showMessage(reason, MODEL_NOTICE_MS)
+        else:
+            self._on_status("Virtual camera off")
+
+    def _on_virtual_camera_unavailable(self, reason: str) -> None:
+        """No device (or no pyvirtualcam): the toggle is disabled, its tooltip says what to install."""
+        self._on_virtual_camera_stopped(reason)
+        self.commands.virtual_camera.setEnabled(False)
+        self.commands.virtual_camera.setToolTip(reason)
+
+    def _choose_matte_color(self) -> None:
+        r, g, b = self.virtual_camera_options.matte_color
+        color = QColorDialog.getColor(QColor(r, g, b), self, "Virtual camera matte color")
+        if color.isValid():
+            self.set_virtual_camera_options(matte_color=(color.red(), color.green(), color.blue()))
+
+    @staticmethod
+    def _set_checked(action: Any, on: bool) -> None:
+        action.blockSignals(True)
+        action.setChecked(on)
+        action.blockSignals(False)
 
     def _on_frame_limit(self, frames: int) -> None:
         self._save_screenshot()

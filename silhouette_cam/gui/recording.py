@@ -1,10 +1,13 @@
-"""Recording and snapshots for the worker thread: requests come from the GUI, files are written here.
+"""Recording and snapshots: a FrameSink on the runner's writer thread; requests come from the GUI.
 
 The GUI asks (`request_start(path)`, `request_stop()`, `request_snapshot(path)`) from its thread; the
-worker calls `on_frame(...)` after rendering each frame, which opens the recorder lazily (it needs the
-frame's size), writes the rendered output with the source's timestamp, and saves pending snapshots.
-Outcomes are reported through the callbacks (the worker wires them to its signals). A write that fails
-(disk full) stops the recording and reports it; the frames already written stay playable.
+writer thread calls `write(frame)` for each rendered frame while `wants_frames` (recording, or a
+request pending: no copies otherwise), which opens the recorder lazily (it needs the frame's size),
+writes the rendered output with the source's timestamp, and saves pending snapshots. `close()`
+finishes the file. Outcomes are reported through the callbacks (the worker wires them to its
+signals). A write that fails (disk full) stops the recording and reports it; the frames already
+written stay playable. A transparent cutout is recorded with alpha where the container can hold it
+(frame_sinks.keeps_alpha), else on its checkerboard as shown.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from silhouette_cam.frame_sinks import frame_pixels, keeps_alpha
 
 
 def _open_recorder(path: Path, fps: float, size: tuple[int, int], alpha: bool) -> Any:
@@ -51,6 +56,8 @@ class RecordingControl:
         self._snapshot_paths: list[Path] = []
         self._recorder: Any = None
         self._path: Path | None = None
+        self._alpha = False
+        self.fps = 30.0  # the source's rate (the worker sets it when a source opens)
 
     @property
     def recording(self) -> bool:
@@ -69,9 +76,17 @@ class RecordingControl:
         with self._lock:
             self._snapshot_paths.append(Path(path))
 
-    # -- worker thread --------------------------------------------------------------------------
-    def on_frame(self, image: np.ndarray, rgba: np.ndarray | None, timestamp_s: float, fps: float) -> None:
-        """After each rendered frame: image [H, W, 3] RGB uint8; rgba [H, W, 4] or None; source time."""
+    @property
+    def wants_frames(self) -> bool:
+        """True while recording or with a request pending (the writer skips copies otherwise)."""
+        with self._lock:
+            pending = self._start_path is not None or self._stop_requested or bool(self._snapshot_paths)
+        return pending or self._recorder is not None
+
+    # -- the writer thread ----------------------------------------------------------------------
+    def write(self, frame: Any) -> None:
+        """One rendered ProcessedFrame (an owned copy): image [H, W, 3] RGB, rgba [H, W, 4] or None."""
+        image, rgba = frame.image, frame.rgba
         with self._lock:
             start_path, self._start_path = self._start_path, None
             stop, self._stop_requested = self._stop_requested, False
@@ -79,15 +94,19 @@ class RecordingControl:
         if stop or (start_path is not None and self._recorder is not None):
             self.finish()
         if start_path is not None:
-            self._start(start_path, image, fps)
+            self._start(start_path, image, keeps_alpha(start_path, transparent=rgba is not None))
         if self._recorder is not None:
             try:
-                self._recorder.write(image, timestamp_s)
+                self._recorder.write(frame_pixels(frame, self._alpha), frame.timestamp_s)
             except Exception as exc:  # noqa: BLE001 — e.g. disk full: stop recording, keep the view
                 self._on_error(f"recording stopped: {exc}")
                 self.finish()
         for path in snapshots:
             self._snapshot(path, rgba if rgba is not None else image)
+
+    def close(self) -> None:
+        """The writer is done with this sink: finish the file (requests stay for a later writer)."""
+        self.finish()
 
     def finish(self) -> None:
         """Close the current recording (if any) so the file is complete; reports how many frames it holds."""
@@ -102,11 +121,12 @@ class RecordingControl:
             self._on_error(f"recording {path} may be incomplete: {exc}")
         self._on_stopped(str(path), frames)
 
-    def _start(self, path: Path, image: np.ndarray, fps: float) -> None:
+    def _start(self, path: Path, image: np.ndarray, alpha: bool) -> None:
         height, width = image.shape[:2]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._recorder = self._open_recorder(path, fps, (width, height), False)
+            self._recorder = self._open_recorder(path, self.fps, (width, height), alpha)
+            self._alpha = alpha
         except Exception as exc:  # noqa: BLE001 — any failure here is reported, never fatal to the view
             self._on_error(f"cannot record to {path}: {exc}")
             return

@@ -29,8 +29,9 @@ def fit_rect(image_size: QSize, area: QRect) -> QRect:
     return QRect(left, top, scaled.width(), scaled.height())
 
 
-def to_display_image(image_rgb: np.ndarray, target: QSize, ratio: float) -> QImage:
-    """[H, W, 3] RGB uint8 -> an owned Format_RGB32 QImage fitting `target` (device px), aspect kept."""
+def to_display_image(image_rgb: np.ndarray, target: QSize, ratio: float, *, mirror: bool = False) -> QImage:
+    """[H, W, 3] RGB uint8 -> an owned Format_RGB32 QImage fitting `target` (device px), aspect kept;
+    mirror: flipped left-right (a self-view), after scaling, where it costs least."""
     height, width = image_rgb.shape[:2]
     scale = min(target.width() / width, target.height() / height) if not target.isEmpty() else 1.0
     out_w, out_h = max(1, round(width * scale)), max(1, round(height * scale))
@@ -38,6 +39,8 @@ def to_display_image(image_rgb: np.ndarray, target: QSize, ratio: float) -> QIma
         # Bilinear is ~3x cheaper than area averaging and alias-free down to half size.
         interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
         image_rgb = cv2.resize(image_rgb, (out_w, out_h), interpolation=interpolation)
+    if mirror:
+        image_rgb = cv2.flip(image_rgb, 1)
     qimage = QImage(out_w, out_h, QImage.Format.Format_RGB32)  # owns its pixels; we fill them in place
     pixels = np.frombuffer(qimage.bits(), np.uint8).reshape(out_h, qimage.bytesPerLine() // 4, 4)
     cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2BGRA, dst=pixels[:, :out_w])

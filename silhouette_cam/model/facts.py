@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from silhouette_cam.atomic_file import atomic_output
 from silhouette_cam.weight_facts import FORMAT, WeightFacts, open_weights_file
 
 __all__ = ["FORMAT", "WeightFacts", "load_weights", "save_weights", "tensors_sha256"]
@@ -32,9 +33,8 @@ def save_weights(path: str | Path, state_dict: dict[str, torch.Tensor], facts: W
     """Write tensors + facts to `path` (safetensors); returns the facts with `sha256` filled in."""
     tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
     facts = dataclasses.replace(facts, sha256=tensors_sha256(tensors))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata=facts.to_metadata())
+    with atomic_output(path, what="weights file") as tmp:  # whole or not at all; mode follows the umask
+        save_file(tensors, str(tmp), metadata=facts.to_metadata())
     return facts
 
 

@@ -109,20 +109,20 @@ class SNet(nn.Module):
 
 
 def load_encoder_weights(model: SNet, path: str | Path) -> None:
-    """Load torchvision ImageNet classification weights (a `.pth` state dict) into the encoder.
+    """Load torchvision ImageNet classification weights, as safetensors, into the encoder.
 
-    Only the `features.*` entries are used; the classifier is dropped. Raises ValueError naming the
-    first missing or mismatched tensor.
+    Only the `features.*` entries are used; the classifier is dropped. A torchvision `.pth` is turned into
+    safetensors by `silhouette-cam convert-weights --from-torchvision` (weights are never unpickled here).
+    Raises ValueError naming the file and the first missing or mismatched tensor.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"encoder weights not found: {path}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    from silhouette_cam.weight_facts import open_weights_file
 
-        state = load_file(str(path))
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"encoder weights {path}: expected a .safetensors file (convert a torchvision .pth with "
+                         f"`silhouette-cam convert-weights --from-torchvision {path.name} -o NAME.safetensors`)")
+    with open_weights_file(path, "pt") as reader:
+        state = {name: reader.get_tensor(name) for name in reader.keys()}
     features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
     own = model.encoder.state_dict()
     for key, tensor in own.items():

@@ -60,9 +60,12 @@ class BackgroundSource:
         if key != self._key:
             self.close()
             if kind == "image":
-                bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-                if bgr is None:
-                    raise ValueError(f"background image cannot be read: {path}")
+                from silhouette_cam.image_files import read_image  # Pillow: any file name, a pixel limit
+
+                try:
+                    bgr = read_image(path, min_side=1)  # any size: it is scaled to cover the frame
+                except (OSError, ValueError) as exc:
+                    raise ValueError(f"background image cannot be used: {exc}") from None
                 self._image = cv2.cvtColor(fit_cover(bgr, size), cv2.COLOR_BGR2RGB)
             else:
                 from silhouette_cam.sources import VideoFileSource  # sources imports PyAV; only when used

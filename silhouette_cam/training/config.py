@@ -136,6 +136,12 @@ class TrainConfig:
         self.images, self.masks, self.out = Path(self.images), Path(self.masks), Path(self.out)
         if self.out.suffix != ".safetensors":
             raise ValueError(f"--out must end in .safetensors, got {self.out}")
+        if self.encoder_weights is not None:
+            self.encoder_weights = Path(self.encoder_weights)
+            if self.encoder_weights.suffix != ".safetensors":  # checked before any data is read
+                raise ValueError(f"--encoder-weights {self.encoder_weights}: expected a .safetensors file (convert a "
+                                 "torchvision .pth with `silhouette-cam convert-weights --from-torchvision FILE.pth "
+                                 "-o FILE.safetensors`)")
 
     @property
     def architecture(self) -> str:
@@ -147,8 +153,8 @@ class TrainConfig:
 
     @property
     def state_path(self) -> Path:
-        """Where the resumable training state lives: beside the weights, `NAME.train.pt`."""
-        return self.out.with_suffix(".train.pt")
+        """Where the resumable training state lives: beside the weights, `NAME.train-state` (checkpoint.py)."""
+        return self.out.with_suffix(".train-state")
 
 
 def parse_size(text: str) -> tuple[int, int]:

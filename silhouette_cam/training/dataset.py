@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 
 from silhouette_cam.frames import stretch_matrix
+from silhouette_cam.image_files import read_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 CLASS_FILE = "classes.json"
@@ -116,16 +117,14 @@ def split_pairs(pairs: Sequence, val_fraction: float, seed: int) -> tuple[list, 
 
 
 def read_image_rgb(path: Path) -> np.ndarray:
-    """`[H, W, 3]` uint8 RGB."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise OSError(f"cannot read image {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """`[H, W, 3]` uint8 RGB (through image_files: any file name, the pixel limit, damage named)."""
+    return cv2.cvtColor(read_image(path), cv2.COLOR_BGR2RGB)
 
 
 def read_mask(path: Path, spec: LabelSpec) -> np.ndarray:
     """`[H, W]` uint8 class ids (0..C-1, or spec.ignore_index); ValueError for ids out of range."""
-    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    # Bytes read by Python, decoded by OpenCV: class ids unchanged, and any file name works.
+    raw = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED) if Path(path).is_file() else None
     if raw is None:
         raise OSError(f"cannot read mask {path}")
     if raw.ndim == 3:

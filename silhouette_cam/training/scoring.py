@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 
 from silhouette_cam import metrics
+from silhouette_cam.image_files import read_image
 from silhouette_cam.training.dataset import LabelSpec, find_pairs, read_label_spec, read_mask
 
 
@@ -129,10 +129,7 @@ def score_folder(segmenter: ClassSegmenter, images_dir: str | Path, masks_dir: s
 
     def frames() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for image_path, mask_path in pairs:
-            frame = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-            if frame is None:
-                raise OSError(f"cannot read image {image_path}")
-            yield frame, read_mask(mask_path, spec)
+            yield read_image(image_path), read_mask(mask_path, spec)
 
     return score_frames(segmenter, frames(), spec)
 

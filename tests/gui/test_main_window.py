@@ -217,3 +217,14 @@ def test_model_load_failure_is_shown_and_the_window_stays(qtbot, make_window) ->
         pass
     assert "cannot load the model: weights file is corrupt" in window.status_label.text()
     assert window.view.message.startswith("cannot load the model") and window.isVisible()
+
+
+def test_a_failing_pipeline_is_shown_in_the_status_bar_and_the_window_stays(qtbot, make_window) -> None:
+    from tests.gui.test_worker import FakeEngine
+
+    window = make_window(source=DEMO, paced=False,
+                         worker_overrides={"engine_factory": lambda options: FakeEngine(fail_after=3)})
+    # The fake engine is fast: the error may come before a signal wait could connect; wait on the label.
+    qtbot.waitUntil(lambda: "processing failed: RuntimeError: network exploded" in window.status_label.text(),
+                    timeout=TIMEOUT_MS)
+    assert window.isVisible() and window.worker.isRunning()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -39,11 +40,13 @@ def test_disk_full_stops_the_recording_and_reports_it(tmp_path: Path) -> None:
     )
     control.request_start(tmp_path / "rec.mp4")
     image = np.zeros((4, 6, 3), np.uint8)
+    assert control.wants_frames  # a start is pending
     for i in range(5):
-        control.on_frame(image, None, i / 30, 30.0)
+        control.write(SimpleNamespace(image=image, rgba=None, timestamp_s=i / 30))
     assert events[0] == ("started", "h264")
     assert events[1][0] == "error" and "No space left on device" in events[1][1]
     assert events[2] == ("stopped", 3) and recorder.closed and not control.recording
+    assert not control.wants_frames  # idle: the writer copies no frames for it
 
 
 def test_default_names_are_timestamped_and_elapsed_is_readable() -> None:
