@@ -33,10 +33,10 @@ def test_disk_full_stops_the_recording_and_reports_it(tmp_path: Path) -> None:
     recorder = DiskFullRecorder(capacity=3)
     control = RecordingControl(
         on_started=lambda path, codec: events.append(("started", codec)),
-        on_stopped=lambda path, frames: events.append(("stopped", frames)),
+        on_stopped=lambda path, frames, problem: events.append(("stopped", frames)),
         on_snapshot=lambda path: events.append(("snapshot", path)),
         on_error=lambda message: events.append(("error", message)),
-        open_recorder=lambda path, fps, size, alpha: recorder,
+        open_recorder=lambda path, fps, size, alpha, time_base: recorder,
     )
     control.request_start(tmp_path / "rec.mp4")
     image = np.zeros((4, 6, 3), np.uint8)
