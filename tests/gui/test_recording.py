@@ -44,7 +44,8 @@ def test_disk_full_stops_the_recording_and_reports_it(tmp_path: Path) -> None:
     for i in range(5):
         control.write(SimpleNamespace(image=image, rgba=None, timestamp_s=i / 30))
     assert events[0] == ("started", "h264")
-    assert events[1][0] == "error" and "No space left on device" in events[1][1]
+    assert events[1] == ("error", f"recording stopped: no space left on device — the 3 frames written before are "
+                                  f"kept in {tmp_path / 'rec.mp4'}")
     assert events[2] == ("stopped", 3) and recorder.closed and not control.recording
     assert not control.wants_frames  # idle: the writer copies no frames for it
 
