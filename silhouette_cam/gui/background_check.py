@@ -25,7 +25,7 @@ def background_problem(settings: PipelineSettings) -> str:
         return ""
     if not path:
         return f"background {kind}: no file chosen"
-    expected = "an image (PNG, JPEG, BMP, WebP or TIFF)" if kind == "image" else "a video file"
+    expected = "a PNG, JPEG, BMP, WebP or TIFF image" if kind == "image" else "a video file"
     if not Path(path).is_file():
         return f"background {kind} {path} is gone (expected {expected})"
     try:

@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
                                 settings=self.panel.settings, on_model=self.model_relay.report)
         self.worker = ProcessingWorker(source=source, options=options, paced=paced,
                                        max_frames=launch.quit_after_frames, record_path=launch.record_path,
+                                       # automation that names its source must not record the demo clip
+                                       demo_fallback=launch.source is None or launch.quit_after_frames is None,
                                        **worker_overrides)
         self._connect()
         self.hud.setVisible(store.hud_visible)
@@ -357,7 +359,6 @@ class MainWindow(QMainWindow):
 
     def _fail(self, text: str) -> None:
         """Automation failed: keep the first reason (the command prints it), exit 2, close."""
-        text = text.split(" — showing the demo clip instead")[0]  # it is not: the run ends here
         self.last_error = self.last_error if self.failure else text
         self.failure = self.failure or text
         self.exit_code = 2

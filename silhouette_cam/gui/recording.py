@@ -49,12 +49,14 @@ class RecordingControl:
         on_snapshot: Callable[[str], None],  # (path)
         on_error: Callable[[str], None],  # one-line message
         on_notice: Callable[[str], None] = lambda text: None,  # one-line information (frames fitted)
-        open_recorder: Callable[..., Any] = _open_recorder,
-        save_snapshot: Callable[[Path, np.ndarray], None] = _save_snapshot,
+        open_recorder: Callable[..., Any] | None = None,  # default: VideoRecorder
+        save_snapshot: Callable[[Path, np.ndarray], None] | None = None,  # default: sinks.save_snapshot
     ) -> None:
         self._on_started, self._on_stopped = on_started, on_stopped
         self._on_snapshot, self._on_error, self._on_notice = on_snapshot, on_error, on_notice
-        self._open_recorder, self._save_snapshot = open_recorder, save_snapshot
+        # Looked up when used (not bound here), so a test can replace the module's defaults.
+        self._open_recorder = open_recorder or (lambda *args: _open_recorder(*args))
+        self._save_snapshot = save_snapshot or (lambda path, image: _save_snapshot(path, image))
         self._lock = threading.Lock()
         self._start_path: Path | None = None
         self._stop_requested = False

@@ -91,6 +91,7 @@ class ProcessingWorker(QThread):
         paced: bool = True,
         max_frames: int | None = None,
         record_path: str | None = None,
+        demo_fallback: bool = True,
         engine_factory: Callable[[EngineOptions], Engine] = PipelineEngine,
         source_opener: Callable[[str], Any] = default_source_opener,
         virtual_camera_factory: Callable[..., Any] = open_virtual_camera,
@@ -99,6 +100,7 @@ class ProcessingWorker(QThread):
         super().__init__(parent)
         self._options, self._paced, self._max_frames = options, paced, max_frames
         self._engine_factory, self._open_source = engine_factory, source_opener
+        self._demo_fallback = demo_fallback  # False: a source that cannot be opened is only reported
         self._lock = threading.Lock()
         self._wake = threading.Event()  # cuts waits short on stop / source change
         self._stopping = False
@@ -230,6 +232,9 @@ class ProcessingWorker(QThread):
                 self._report(f"{describe_source(spec)} unavailable ({exc}) — retrying every second…")
                 return None, spec
             kind = "camera" if is_camera_spec(spec) else "source"
+            if not self._demo_fallback:  # automation named this source: the demo clip is no stand-in
+                self._report(f"No {kind} {spec!r}: {exc}")
+                return None, spec
             self._report(f"No {kind} {spec!r}: {exc} — showing the demo clip instead")
         try:
             return self._open_source(DEMO), DEMO
