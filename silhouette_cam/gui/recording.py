@@ -166,7 +166,7 @@ class RecordingControl:
             self._recorder = self._open_recorder(path, self.fps, (width, height), alpha, self.time_base)
             self._alpha = alpha
         except Exception as exc:  # noqa: BLE001 — any failure here is reported, never fatal to the view
-            self._stopped(path, 0, f"cannot record to {path}: {describe(exc)}")
+            self._stopped(path, 0, f"cannot record to {path}: {describe(exc, name_file=False)}")
             return
         self._path, self._size, self._fitted = path, (width, height), set()
         self._on_started(str(path), str(getattr(self._recorder, "codec", "")))
