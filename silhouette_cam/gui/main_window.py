@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         )
         self.mode_actions.mode_changed.connect(self.set_mode)
         self.panel.values_changed.connect(w.update_controls)
+        self.panel.problem.connect(self._show_model_problem)
         self.sources.source_chosen.connect(self.set_source)
         self.commands.record.toggled.connect(self._on_record_toggled)
         self.commands.snapshot.triggered.connect(self.take_snapshot)
