@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         w.virtual_camera_started.connect(self._on_virtual_camera_started)
         w.virtual_camera_stopped.connect(self._on_virtual_camera_stopped)
         w.virtual_camera_unavailable.connect(self._on_virtual_camera_unavailable)
+        w.background_replaced.connect(self._on_background_replaced)
         w.finished.connect(self._on_worker_finished)
         self.model_relay.switched.connect(self._on_model_switched)
         self.view.target_size_changed.connect(
@@ -284,6 +285,12 @@ class MainWindow(QMainWindow):
         """A model that could not be used: a status-bar message (the video keeps running, no overlay)."""
         self.last_error = text
         self.statusBar().showMessage(text, MODEL_NOTICE_MS)
+
+    def _on_background_replaced(self, background: str, notice: str) -> None:
+        """The background file failed while in use: the panel shows the fallback the worker now uses."""
+        self.panel.apply(background=background)
+        warn(notice)
+        self._show_model_problem(notice)
 
     def _on_source_opened(self, name: str, fps: float, width: int, height: int) -> None:
         self._source_name = name

@@ -82,6 +82,7 @@ class ProcessingWorker(QThread):
     virtual_camera_started = Signal(str)  # device
     virtual_camera_stopped = Signal(str)  # why ("" when turned off)
     virtual_camera_unavailable = Signal(str)  # no device: what to install
+    background_replaced = Signal(str, str)  # the background now used, why (its file could not be read)
 
     def __init__(
         self,
@@ -208,8 +209,9 @@ class ProcessingWorker(QThread):
             except ModelLoadError:
                 raise
             except ProcessingError as exc:
-                self._report(f"processing failed: {exc} — retrying…")
-                reconnecting = True
+                if not self._replace_unusable_background():  # else it would fail again on every frame
+                    self._report(f"processing failed: {exc} — retrying…")
+                    reconnecting = True
             except Exception as exc:  # noqa: BLE001 — a failing source must not end the app
                 verb = "ended" if isinstance(exc, EndOfStream) else "failed"
                 self._report(f"{self._source.name} {verb}: {exc} — reconnecting…")  # the source last switched to
@@ -336,6 +338,21 @@ class ProcessingWorker(QThread):
         # The writer thread: the sink is closed and detached already; the preview goes on.
         if not self.virtual_camera.sink_failed(sink, exc):
             self._report(str(exc))
+
+    def _replace_unusable_background(self) -> bool:
+        """After a failed frame: when the background file is what failed (gone or damaged since it was
+        chosen), switch to the fallback background and say so once. True when it did."""
+        settings = getattr(getattr(self._engine, "pipeline", None), "settings", None)
+        if settings is None:
+            return False
+        from .background_check import usable_background
+
+        replaced, notice = usable_background(settings)
+        if not notice:
+            return False
+        self._engine.apply({"background": replaced.render.background})
+        self.background_replaced.emit(replaced.render.background, notice)
+        return True
 
     # -- helpers ----------------------------------------------------------------------------------
     def _finish_recording(self) -> None:

@@ -230,3 +230,23 @@ def test_a_screenshot_on_a_full_disk_is_an_error_and_leaves_no_file(qtbot, clip:
     line = one_error_line(capsys)
     assert f"screenshot {shot}" in line and "no space left on device" in line
     assert not shot.exists() and list(shot.parent.iterdir()) == []
+
+
+def test_a_background_file_that_goes_away_while_the_window_runs_falls_back(qtbot, clip: Path, tmp_path: Path,
+                                                                           make_window, store: SettingsStore) -> None:
+    """Chosen while it was there, deleted before a cutout needed it: one message, blur, frames go on."""
+    import cv2
+
+    picture = tmp_path / "beach.png"
+    cv2.imwrite(str(picture), np.full((48, 64, 3), 200, np.uint8))
+    store.settings = {"background": "image", "background_path": str(picture)}
+    window = make_window(source=str(clip), paced=False, mode="overlay")
+    qtbot.waitUntil(lambda: window.frames_shown >= 2, timeout=30_000)
+    assert window.panel.settings.render.background == "image"  # readable at start: kept
+    picture.unlink()
+    window.set_mode("cutout")
+    qtbot.waitUntil(lambda: window.panel.settings.render.background == "blur", timeout=30_000)
+    shown = window.frames_shown
+    qtbot.waitUntil(lambda: window.frames_shown >= shown + 3 and window._info.mode == "cutout", timeout=30_000)
+    assert f"background image {picture} is gone" in window.statusBar().currentMessage()
+    assert "processing failed" not in window.last_error
