@@ -431,7 +431,6 @@ class MainWindow(QMainWindow):
         store.sync()
 
 
-
 def _bgr_pixels(image: QImage) -> np.ndarray:
     """A QImage -> [H, W, 3] uint8 BGR (an owned copy), for image_files.write_image."""
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)
