@@ -51,20 +51,21 @@ def max_pixels() -> int:
     return value
 
 
-def check_image_size(name: str, width: int, height: int, limit: int | None = None) -> None:
-    """Raise ValueError naming `name` when width x height is below MIN_SIDE or over the pixel limit."""
+def check_image_size(name: str, width: int, height: int, limit: int | None = None, *,
+                     min_side: int = MIN_SIDE) -> None:
+    """Raise ValueError naming `name` when width x height is below min_side or over the pixel limit."""
     limit = max_pixels() if limit is None else limit
     if width * height > limit:
         raise ValueError(f"image {name} is {width}x{height} ({width * height / 1e6:.1f} MP), over the limit of "
                          f"{limit / 1e6:g} MP (set {MAX_PIXELS_ENV} to allow more)")
-    if width < MIN_SIDE or height < MIN_SIDE:
-        raise ValueError(f"image {name} is {width}x{height}, expected at least {MIN_SIDE}x{MIN_SIDE} pixels")
+    if width < min_side or height < min_side:
+        raise ValueError(f"image {name} is {width}x{height}, expected at least {min_side}x{min_side} pixels")
 
 
-def read_image(path: str | os.PathLike, *, max_pixels_limit: int | None = None) -> np.ndarray:
+def read_image(path: str | os.PathLike, *, max_pixels_limit: int | None = None, min_side: int = MIN_SIDE) -> np.ndarray:
     """Read an image file -> `[H, W, 3]` uint8 BGR (gray, 16-bit, CMYK, palette and alpha become 3 channels;
     EXIF orientation applied, as cv2.imread does). Raises FileNotFoundError, or ValueError naming the file
-    for one that is not an image, is over the pixel limit or is truncated/corrupt."""
+    for one that is not an image, is over the pixel limit, under `min_side` pixels a side or is truncated/corrupt."""
     path = Path(path)
     name = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")  # printable, always
     if not path.is_file():
@@ -77,7 +78,7 @@ def read_image(path: str | os.PathLike, *, max_pixels_limit: int | None = None) 
             except Exception:
                 raise ValueError(f"image {name} could not be decoded (expected a PNG, JPEG, BMP, WebP or "
                                  "TIFF file)") from None
-            check_image_size(name, *image.size, limit=max_pixels_limit)
+            check_image_size(name, *image.size, limit=max_pixels_limit, min_side=min_side)
             report: list[str] = []
             try:
                 with _decoder_messages(report, enabled=image.format == "TIFF"):

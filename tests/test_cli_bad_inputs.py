@@ -129,7 +129,8 @@ def test_audio_only_and_background_errors_say_what_they_are(tmp_path, capsys):
     assert main(["process", str(clip), "-o", str(tmp_path / "o.mp4"), "--mode", "cutout", "--background",
                  "color", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "is not transparent, blur, a color (#rrggbb, r,g,b or a name) or an image/video file" in err
+    assert "--background 'color' is not one of transparent, blur, a color (#rrggbb, r,g,b or a name) or an " \
+           "existing image or video file" in err
 
 
 def test_truncated_video_warns_with_both_counts_and_keeps_the_frames(tmp_path, capsys):

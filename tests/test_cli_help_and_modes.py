@@ -88,7 +88,7 @@ def test_train_outputs_follow_the_umask_and_resume_state_is_not_a_pickle(shapes,
     for path in (out, state):
         assert stat.S_IMODE(path.stat().st_mode) == umask_002, path
     assert not state.read_bytes().startswith(b"PK")  # torch.save writes a zip of pickles
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.safetensors", "w.train-state"]  # no temp files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.onnx", "w.safetensors", "w.train-state"]  # no temp files
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from silhouette_cam.atomic_file import write_bytes
 from silhouette_cam.model.builder import build_model
 from silhouette_cam.onnx_runner import WEIGHTS_SHA_KEY, onnx_path_for
 
@@ -21,7 +22,7 @@ __all__ = ["WEIGHTS_SHA_KEY", "export_onnx", "onnx_path_for"]
 def export_onnx(weights: str | Path, output: str | Path | None = None) -> Path:
     """Export the network in `weights` at its trained input size -> path of the written .onnx file."""
     try:
-        import onnx
+        import onnx  # noqa: F401 - torch.onnx.export needs it (and onnxscript)
     except ImportError:
         raise ValueError("exporting to ONNX needs the 'onnx' and 'onnxscript' packages: "
                          "pip install 'silhouette_cam[convert]'") from None
@@ -29,9 +30,8 @@ def export_onnx(weights: str | Path, output: str | Path | None = None) -> Path:
     output = Path(output) if output is not None else onnx_path_for(weights)
     example = torch.rand(1, 3, facts.input_height, facts.input_width)  # [1, 3, h, w] RGB 0..1
     program = torch.onnx.export(module, (example,), dynamo=True, input_names=["rgb"], output_names=["logits"])
-    program.save(str(output))
-    model = onnx.load(str(output))
+    model = program.model_proto
     entry = model.metadata_props.add()
     entry.key, entry.value = WEIGHTS_SHA_KEY, facts.sha256
-    onnx.save(model, str(output))
-    return output
+    # Atomic (temp + fsync + rename) and following the umask, like every file the project writes.
+    return write_bytes(output, model.SerializeToString(), what="ONNX export")

@@ -63,7 +63,7 @@ class BackgroundSource:
                 from silhouette_cam.image_files import read_image  # Pillow: any file name, a pixel limit
 
                 try:
-                    bgr = read_image(path)
+                    bgr = read_image(path, min_side=1)  # any size: it is scaled to cover the frame
                 except (OSError, ValueError) as exc:
                     raise ValueError(f"background image cannot be used: {exc}") from None
                 self._image = cv2.cvtColor(fit_cover(bgr, size), cv2.COLOR_BGR2RGB)
