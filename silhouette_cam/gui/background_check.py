@@ -32,7 +32,7 @@ def background_problem(settings: PipelineSettings) -> str:
         if kind == "image":
             from silhouette_cam.image_files import read_image
 
-            read_image(path)
+            read_image(path, min_side=1)  # as the renderer reads it: any size, scaled to cover
         else:
             from silhouette_cam.sources import VideoFileSource
 
