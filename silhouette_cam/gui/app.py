@@ -29,13 +29,14 @@ def application() -> QApplication:
     return app
 
 
-def run_window(launch: LaunchOptions, *, settings_path: str | Path | None = None) -> int:
-    """Open the window, run the event loop until it closes; returns the exit code (0 = fine)."""
+def run_window(launch: LaunchOptions, *, settings_path: str | Path | None = None) -> tuple[int, str]:
+    """Open the window, run the event loop until it closes; returns (exit code, 0 = fine; why an
+    automation run failed, "" when it did not)."""
     app = application()
     store = SettingsStore.at_path(settings_path) if settings_path else SettingsStore.for_user()
     window = MainWindow(store, launch)
     window.start()
     app.exec()
-    code = window.exit_code
+    outcome = window.exit_code, window.failure
     window.deleteLater()
-    return code
+    return outcome

@@ -84,6 +84,7 @@ class ControlsPanel(QWidget):
     attribute of the same name (`panel.overlay_opacity`)."""
 
     values_changed = Signal(dict)  # {PipelineSettings field or "model": new value}, only the changed ones
+    problem = Signal(str)  # a choice that was refused (a background file that cannot be read), one line
 
     def __init__(self, settings: PipelineSettings, values: ControlValues | None = None,
                  parent: QWidget | None = None) -> None:
@@ -217,6 +218,12 @@ class ControlsPanel(QWidget):
         if not path:
             return False
         changes = {name: path, **({"background": background} if background else {})}
+        from .background_check import background_problem
+
+        problem = background_problem(self._settings.replace(**changes))
+        if problem:  # refused here: rendering with it would fail on every frame
+            self.problem.emit(problem)
+            return False
         self._user_change(**changes)
         getattr(self, name).setText(_file_label(path))
         return True

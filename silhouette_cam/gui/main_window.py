@@ -12,13 +12,16 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QColor
+from PySide6.QtGui import QCloseEvent, QColor, QImage
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow
 
+from silhouette_cam.errors import describe, warn
 from silhouette_cam.pipeline import PipelineSettings
 
 from .actions import WindowActions
+from .background_check import usable_background
 from .control_values import ControlValues, restore_model_choice
 from .controls import ControlsPanel, ModeActions, controls_dock
 from .engine import EngineOptions
@@ -48,6 +51,8 @@ class MainWindow(QMainWindow):
         self.store, self.launch = store, launch
         self.exit_code = 0
         self.last_error = ""
+        self.failure = ""  # automation (--quit-after-frames): why the run failed ("" when it did not)
+        self._closed = False
         self.frames_shown = 0
         self.slot_ms: deque[float] = deque(maxlen=600)  # GUI time per frame outside paintEvent
         self.frame_age: deque[int] = deque(maxlen=600)  # newest captured index - shown index
@@ -61,6 +66,7 @@ class MainWindow(QMainWindow):
         # Stored settings (a value that no longer validates keeps its default), then the command line's.
         settings, _ = PipelineSettings().with_stored(store.settings)
         settings = settings.replace(**launch.settings, mode=mode)
+        settings, background_notice = usable_background(settings)  # a remembered file that is gone: blur
         values, model_notice = ControlValues.from_dict(store.controls), ""
         if launch.weights or launch.model:  # --weights wins over --model, as in the engine
             values = values.with_changes(model=str(Path(launch.weights).resolve()) if launch.weights
@@ -89,6 +95,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_status)
         if model_notice:
             self._show_model_problem(model_notice)
+        if background_notice:
+            warn(background_notice)  # automation's stderr too; the run goes on
+            self._show_model_problem(background_notice)
         self.model_relay = ModelSwitchRelay(self)
 
         source = launch.source or store.source or "0"
@@ -98,6 +107,8 @@ class MainWindow(QMainWindow):
                                 settings=self.panel.settings, on_model=self.model_relay.report)
         self.worker = ProcessingWorker(source=source, options=options, paced=paced,
                                        max_frames=launch.quit_after_frames, record_path=launch.record_path,
+                                       # automation that names its source must not record the demo clip
+                                       demo_fallback=launch.source is None or launch.quit_after_frames is None,
                                        **worker_overrides)
         self._connect()
         self.hud.setVisible(store.hud_visible)
@@ -124,6 +135,7 @@ class MainWindow(QMainWindow):
         w.virtual_camera_started.connect(self._on_virtual_camera_started)
         w.virtual_camera_stopped.connect(self._on_virtual_camera_stopped)
         w.virtual_camera_unavailable.connect(self._on_virtual_camera_unavailable)
+        w.background_replaced.connect(self._on_background_replaced)
         w.finished.connect(self._on_worker_finished)
         self.model_relay.switched.connect(self._on_model_switched)
         self.view.target_size_changed.connect(
@@ -131,6 +143,7 @@ class MainWindow(QMainWindow):
         )
         self.mode_actions.mode_changed.connect(self.set_mode)
         self.panel.values_changed.connect(w.update_controls)
+        self.panel.problem.connect(self._show_model_problem)
         self.sources.source_chosen.connect(self.set_source)
         self.commands.record.toggled.connect(self._on_record_toggled)
         self.commands.snapshot.triggered.connect(self.take_snapshot)
@@ -246,6 +259,9 @@ class MainWindow(QMainWindow):
         self.status_label.set_message(text)
 
     def _on_error(self, text: str) -> None:
+        if self._fails_automation(text):
+            self._fail(text)
+            return
         self.last_error = text
         self._fallback_notice = "demo clip instead" in text
         self.status_label.setStyleSheet("color: #e04040; font-weight: bold;")
@@ -270,6 +286,12 @@ class MainWindow(QMainWindow):
         self.last_error = text
         self.statusBar().showMessage(text, MODEL_NOTICE_MS)
 
+    def _on_background_replaced(self, background: str, notice: str) -> None:
+        """The background file failed while in use: the panel shows the fallback the worker now uses."""
+        self.panel.apply(background=background)
+        warn(notice)
+        self._show_model_problem(notice)
+
     def _on_source_opened(self, name: str, fps: float, width: int, height: int) -> None:
         self._source_name = name
         if self._info is not None and self._info.mode != STARTING:
@@ -285,12 +307,13 @@ class MainWindow(QMainWindow):
     def _on_recording_started(self, path: str, codec: str) -> None:
         self.recording_indicator.start(Path(path), codec)
 
-    def _on_recording_stopped(self, path: str, frames: int) -> None:
+    def _on_recording_stopped(self, path: str, frames: int, problem: str) -> None:
         self.recording_indicator.stop()
         self.commands.record.blockSignals(True)
         self.commands.record.setChecked(False)
         self.commands.record.blockSignals(False)
-        self._on_status(f"Recording saved: {path} ({frames} frames)")
+        if not problem:  # a problem came as an error already (red), which stays in the status bar
+            self._on_status(f"Recording saved: {path} ({frames} frames)")
 
     def _on_virtual_camera_started(self, device: str) -> None:
         self.virtual_camera_device = device
@@ -329,17 +352,40 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _on_worker_finished(self) -> None:
-        if self.launch.quit_after_frames is not None and self.isVisible():
-            self.exit_code = 1  # automation asked for N frames and the worker could not deliver them
+        if self.launch.quit_after_frames is not None and not self._closed:
+            # automation asked for N frames and the worker could not deliver them
+            self._fail(self.last_error or f"the run ended after {self.frames_shown} of "
+                       f"{self.launch.quit_after_frames} frames")
+
+    # -- automation ----------------------------------------------------------------------------
+    def _fails_automation(self, text: str) -> bool:
+        """With --quit-after-frames, an error ends the run (exit 2), except the demo clip standing in
+        for a camera nobody named (no --source: the quick start depends on it)."""
+        if self.launch.quit_after_frames is None:
+            return False
+        return not ("demo clip instead" in text and self.launch.source is None)
+
+    def _fail(self, text: str) -> None:
+        """Automation failed: keep the first reason (the command prints it), exit 2, close."""
+        self.last_error = self.last_error if self.failure else text
+        self.failure = self.failure or text
+        self.exit_code = 2
+        if not self._closed:
             self.close()
 
     def _save_screenshot(self) -> None:
-        if self.launch.screenshot_path:
-            path = Path(self.launch.screenshot_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.grab().save(str(path)):
-                self._on_error(f"cannot save screenshot {path}")
-                self.exit_code = 1
+        """--screenshot: the window as shown, written by image_files (any file name; a full disk is an
+        error, never a 0-byte file)."""
+        if not self.launch.screenshot_path:
+            return
+        from silhouette_cam.image_files import write_image
+
+        path = Path(self.launch.screenshot_path)
+        try:
+            write_image(path, _bgr_pixels(self.grab().toImage()), what="screenshot")
+        except (OSError, ValueError) as exc:
+            text = f"cannot save screenshot {path}: {describe(exc)}" if str(path) not in str(exc) else describe(exc)
+            self._fail(text) if self._fails_automation(text) else self._on_error(text)
 
     def _open_video(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
@@ -354,12 +400,21 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._closed:
+            event.accept()
+            return
+        self._closed = True
         self._save_settings()
         if self.launch.quit_after_frames is None:
             self._save_screenshot()
         self.hide()
         if not self.worker.stop(STOP_TIMEOUT_MS):  # finishes a running recording before returning
             self.exit_code = self.exit_code or 1
+        # Errors raised while stopping (a recording that could not be completed) come too late for
+        # their signal: automation reads them from the worker.
+        late = [text for text in self.worker.errors if self._fails_automation(text)]
+        if late and not self.failure:
+            self._fail(late[0])
         event.accept()
 
     def _save_settings(self) -> None:
@@ -375,3 +430,10 @@ class MainWindow(QMainWindow):
             store.source = self.sources.current_spec
         store.sync()
 
+
+def _bgr_pixels(image: QImage) -> np.ndarray:
+    """A QImage -> [H, W, 3] uint8 BGR (an owned copy), for image_files.write_image."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    height, width, stride = rgb.height(), rgb.width(), rgb.bytesPerLine()
+    rows = np.frombuffer(rgb.constBits(), np.uint8, count=stride * height).reshape(height, stride)
+    return np.ascontiguousarray(rows[:, : width * 3].reshape(height, width, 3)[:, :, ::-1])

@@ -76,12 +76,13 @@ class ProcessingWorker(QThread):
     engine_ready = Signal(str)  # device label, e.g. "CPU fp32 — no GPU found"
     source_opened = Signal(str, float, int, int)  # name, fps, width, height
     recording_started = Signal(str, str)  # path, codec
-    recording_stopped = Signal(str, int)  # path, frames written
+    recording_stopped = Signal(str, int, str)  # path, frames written, problem ("" when saved fine)
     snapshot_saved = Signal(str)  # path
     frame_limit_reached = Signal(int)  # frames processed (with max_frames)
     virtual_camera_started = Signal(str)  # device
     virtual_camera_stopped = Signal(str)  # why ("" when turned off)
     virtual_camera_unavailable = Signal(str)  # no device: what to install
+    background_replaced = Signal(str, str)  # the background now used, why (its file could not be read)
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class ProcessingWorker(QThread):
         paced: bool = True,
         max_frames: int | None = None,
         record_path: str | None = None,
+        demo_fallback: bool = True,
         engine_factory: Callable[[EngineOptions], Engine] = PipelineEngine,
         source_opener: Callable[[str], Any] = default_source_opener,
         virtual_camera_factory: Callable[..., Any] = open_virtual_camera,
@@ -99,6 +101,7 @@ class ProcessingWorker(QThread):
         super().__init__(parent)
         self._options, self._paced, self._max_frames = options, paced, max_frames
         self._engine_factory, self._open_source = engine_factory, source_opener
+        self._demo_fallback = demo_fallback  # False: a source that cannot be opened is only reported
         self._lock = threading.Lock()
         self._wake = threading.Event()  # cuts waits short on stop / source change
         self._stopping = False
@@ -111,9 +114,12 @@ class ProcessingWorker(QThread):
         self._source: Any = None
         self._spec = DEMO
         self.displayed_fps = FpsMeter(window=60)
+        # Every error reported, in order (appended on the thread that hit it): automation reads the
+        # ones whose signal came too late to be delivered, e.g. a recording that failed as it closed.
+        self.errors: list[str] = []
         self.recording = RecordingControl(
             on_started=self.recording_started.emit, on_stopped=self.recording_stopped.emit,
-            on_snapshot=self.snapshot_saved.emit, on_error=self.error.emit,
+            on_snapshot=self.snapshot_saved.emit, on_error=self._report, on_notice=self.status.emit,
         )
         if record_path:
             self.recording.request_start(record_path)
@@ -173,9 +179,9 @@ class ProcessingWorker(QThread):
             self.status.emit("Starting — loading the model…")
             self._serve(loader)
         except ModelLoadError as exc:
-            self.error.emit(f"cannot load the model: {exc.__cause__}")
+            self._report(f"cannot load the model: {exc.__cause__}")
         except Exception as exc:  # noqa: BLE001 — last resort: say so instead of dying silently
-            self.error.emit(f"processing stopped: {type(exc).__name__}: {exc}")
+            self._report(f"processing stopped: {type(exc).__name__}: {exc}")
         finally:
             if self._writer is not None:
                 self._writer.close()  # finishes the recording, closes the virtual camera
@@ -203,11 +209,12 @@ class ProcessingWorker(QThread):
             except ModelLoadError:
                 raise
             except ProcessingError as exc:
-                self.error.emit(f"processing failed: {exc} — retrying…")
-                reconnecting = True
+                if not self._replace_unusable_background():  # else it would fail again on every frame
+                    self._report(f"processing failed: {exc} — retrying…")
+                    reconnecting = True
             except Exception as exc:  # noqa: BLE001 — a failing source must not end the app
                 verb = "ended" if isinstance(exc, EndOfStream) else "failed"
-                self.error.emit(f"{self._source.name} {verb}: {exc} — reconnecting…")  # the source last switched to
+                self._report(f"{self._source.name} {verb}: {exc} — reconnecting…")  # the source last switched to
                 reconnecting = True
             finally:
                 self._finish_recording()  # a new or reconnected source may differ in size
@@ -224,19 +231,23 @@ class ProcessingWorker(QThread):
             return self._open_source(spec), spec
         except Exception as exc:  # noqa: BLE001 — reported; the window stays up
             if reconnecting or spec == DEMO:
-                self.error.emit(f"{describe_source(spec)} unavailable ({exc}) — retrying every second…")
+                self._report(f"{describe_source(spec)} unavailable ({exc}) — retrying every second…")
                 return None, spec
             kind = "camera" if is_camera_spec(spec) else "source"
-            self.error.emit(f"No {kind} {spec!r}: {exc} — showing the demo clip instead")
+            if not self._demo_fallback:  # automation named this source: the demo clip is no stand-in
+                self._report(f"No {kind} {spec!r}: {exc}")
+                return None, spec
+            self._report(f"No {kind} {spec!r}: {exc} — showing the demo clip instead")
         try:
             return self._open_source(DEMO), DEMO
         except Exception as exc:  # noqa: BLE001
-            self.error.emit(f"cannot open the demo clip either: {exc}")
+            self._report(f"cannot open the demo clip either: {exc}")
             return None, DEMO
 
     def _opened(self, source: Any) -> None:
         self._source = source
         self.recording.fps = float(source.fps)
+        self.recording.time_base = getattr(source, "time_base", None)  # a file's own: timestamps stay exact
         self.source_opened.emit(source.name, float(source.fps), *source.size)
 
     def _preview_until_loaded(self, source: Any, loader: EngineLoader) -> bool:
@@ -313,7 +324,7 @@ class ProcessingWorker(QThread):
             try:
                 engine.apply(changes)  # the pipeline validates; applies from the next analysis
             except (ValueError, TypeError, OSError) as exc:
-                self.error.emit(str(exc))
+                self._report(str(exc))
         if spec is not None:
             source, self._spec = self._open(spec, reconnecting=False)
             if source is not None:
@@ -326,7 +337,22 @@ class ProcessingWorker(QThread):
     def _on_sink_error(self, sink: Any, exc: BaseException) -> None:
         # The writer thread: the sink is closed and detached already; the preview goes on.
         if not self.virtual_camera.sink_failed(sink, exc):
-            self.error.emit(str(exc))
+            self._report(str(exc))
+
+    def _replace_unusable_background(self) -> bool:
+        """After a failed frame: when the background file is what failed (gone or damaged since it was
+        chosen), switch to the fallback background and say so once. True when it did."""
+        settings = getattr(getattr(self._engine, "pipeline", None), "settings", None)
+        if settings is None:
+            return False
+        from .background_check import usable_background
+
+        replaced, notice = usable_background(settings)
+        if not notice:
+            return False
+        self._engine.apply({"background": replaced.render.background})
+        self.background_replaced.emit(replaced.render.background, notice)
+        return True
 
     # -- helpers ----------------------------------------------------------------------------------
     def _finish_recording(self) -> None:
@@ -345,6 +371,11 @@ class ProcessingWorker(QThread):
             self._slot = (image, info, runner)  # the runner the frame came from hears it was shown
         if was_empty:
             self.frame_ready.emit()
+
+    def _report(self, text: str) -> None:
+        """An error for the window (any thread): kept in `errors`, then signalled."""
+        self.errors.append(text)
+        self.error.emit(text)
 
     def _is_stopping(self) -> bool:
         with self._lock:

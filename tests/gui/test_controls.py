@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
+import numpy as np
 import pytest
 
 from silhouette_cam.gui.control_values import ControlValues
@@ -95,7 +97,15 @@ def test_an_image_background_without_a_file_asks_for_one_and_keeps_the_old_kind_
     monkeypatch.setattr(controls.QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
     panel.background.setCurrentText("image")  # the user cancels the file dialog
     assert panel.settings.render.background == "blur" and panel.background.currentText() == "blur"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG cut short")
+    monkeypatch.setattr(controls.QFileDialog, "getOpenFileName", lambda *a, **k: (str(broken), ""))
+    with qtbot.waitSignal(panel.problem, timeout=1000) as refused:
+        panel.background.setCurrentText("image")  # a file that cannot be read is refused, said why
+    assert f"background image {broken} cannot be read" in refused.args[0]
+    assert panel.settings.render.background == "blur" and panel.background.currentText() == "blur"
     beach = str(tmp_path / "beach.png")
+    cv2.imwrite(beach, np.full((32, 48, 3), 200, np.uint8))
     monkeypatch.setattr(controls.QFileDialog, "getOpenFileName", lambda *a, **k: (beach, ""))
     with qtbot.waitSignal(panel.values_changed, timeout=1000) as blocker:
         panel.background.setCurrentText("image")

@@ -1,6 +1,7 @@
 """OpenCV's log level is set once at startup: 20 real window starts print no `[ WARN` line.
 
-Each start opens camera 0 (absent on CI machines: the window falls back to the demo clip) while the
+Each start (no --source, fresh settings) opens camera 0 (absent on CI machines: the window falls back
+to the demo clip, the quick start's path) while the
 source picker probes cameras on its own thread — the race that used to leak OpenCV's warnings.
 """
 
@@ -27,9 +28,9 @@ def test_twenty_window_starts_print_no_opencv_warning(tmp_path: Path) -> None:
     else:
         runner, env["QT_QPA_PLATFORM"] = [], "offscreen"
     # One at a time: `xvfb-run -a` started side by side can pick the same display number.
-    command = [*runner, sys.executable, str(ROOT / "main.py"), "--source", "0", "--quit-after-frames", "2",
-               "--settings", str(tmp_path / "settings.ini")]
+    command = [*runner, sys.executable, str(ROOT / "main.py"), "--quit-after-frames", "2"]
     for start in range(STARTS):
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        settings = ["--settings", str(tmp_path / f"settings{start}.ini")]  # nothing remembered: camera 0 first
+        result = subprocess.run([*command, *settings], env=env, capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, (start, result.stderr)
         assert "[ WARN" not in result.stderr, (start, result.stderr)

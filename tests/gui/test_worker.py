@@ -121,7 +121,7 @@ def test_frame_limit_stops_after_exactly_n_frames_and_the_recording_holds_them(q
     with qtbot.waitSignal(worker.recording_stopped, timeout=TIMEOUT_MS) as stopped, \
             qtbot.waitSignal(worker.frame_limit_reached, timeout=TIMEOUT_MS) as reached:
         worker.start()
-    assert reached.args == [7] and stopped.args == [str(record), 7]
+    assert reached.args == [7] and stopped.args == [str(record), 7, ""]
     assert worker.wait(2000)
     qtbot.waitUntil(lambda: 6 in shown, timeout=TIMEOUT_MS)  # the last frame is delivered, too
     assert shown == sorted(shown)
