@@ -284,7 +284,16 @@ class MainWindow(QMainWindow):
     def _show_model_problem(self, text: str) -> None:
         """A model that could not be used: a status-bar message (the video keeps running, no overlay)."""
         self.last_error = text
-        self.statusBar().showMessage(text, MODEL_NOTICE_MS)
+        self._show_notice(text)
+
+    def _show_notice(self, text: str) -> None:
+        """A temporary status-bar message, elided to the room left of the permanent widgets (QStatusBar
+        would clip it under the device label without a sign); the whole text is the bar's tooltip."""
+        bar = self.statusBar()
+        permanent = sum(w.width() for w in (self.recording_indicator, self.device_status) if w.isVisible())
+        room = max(40, bar.width() - permanent - 24)
+        bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), MODEL_NOTICE_MS)
+        bar.setToolTip(text)
 
     def _on_background_replaced(self, background: str, notice: str) -> None:
         """The background file failed while in use: the panel shows the fallback the worker now uses."""
@@ -325,7 +334,7 @@ class MainWindow(QMainWindow):
         self._set_checked(self.commands.virtual_camera, False)
         if reason:
             self.last_error = reason
-            self.statusBar().showMessage(reason, MODEL_NOTICE_MS)
+            self._show_notice(reason)
         else:
             self._on_status("Virtual camera off")
 

@@ -46,3 +46,19 @@ def test_the_windows_error_stays_left_of_the_device_label(qtbot, store) -> None:
 def test_error_state_screenshot_exists() -> None:
     """docs/screenshots/error_state.png shows a long error (made by docs/screenshots/make_screenshots.py)."""
     assert (Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "error_state.png").is_file()
+
+
+def test_a_temporary_notice_is_elided_too_with_the_full_text_in_the_tooltip(qtbot, store) -> None:
+    window = MainWindow(store, LaunchOptions(source="demo", paced=False))
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    window.show()
+    window._on_engine_ready("CPU (onnxruntime, 2 threads) · fp32")
+    QApplication.processEvents()
+    window._show_model_problem(LONG_ERROR)
+    bar = window.statusBar()
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and LONG_ERROR.startswith(shown[:-1])
+    room = bar.width() - window.device_status.width()
+    assert bar.fontMetrics().horizontalAdvance(shown) < room
+    assert bar.toolTip() == LONG_ERROR and window.last_error == LONG_ERROR
