@@ -57,3 +57,30 @@ def test_unknown_model_is_an_argparse_error(capsys):
         main(["segment", str(INPUTS), "-o", "x", "--model", "huge"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_refinement_options_reach_the_masks_under_the_windows_names(tmp_path):
+    """`segment` takes the window's refinement options (same flags as `process`): --invert swaps person
+    and background, --softness 0 gives a hard mask, --no-edge-snap / --no-tracking are accepted."""
+    image = INPUTS / "astronaut.jpg"
+    runs = {"default": [], "inverted": ["--invert"], "hard": ["--softness", "0", "--no-edge-snap", "--no-tracking"]}
+    masks = {}
+    for name, flags in runs.items():
+        out = tmp_path / name
+        assert main(["segment", str(image), "-o", str(out), "--device", "cpu", "--quiet", *flags]) == 0
+        masks[name] = cv2.imread(str(out / "astronaut.png"), cv2.IMREAD_UNCHANGED).astype(int)
+    person = masks["default"] > 127
+    assert 0.05 < person.mean() < 0.95
+    assert ((masks["inverted"] > 127) == ~person).mean() > 0.99  # swapped
+    assert set(np.unique(masks["hard"])) <= {0, 255}  # softness 0: a hard edge
+    assert ((masks["hard"] > 127) == person).mean() > 0.97
+
+
+def test_raw_with_refinement_options_and_bad_values_are_one_line_errors(tmp_path, capsys):
+    image = str(INPUTS / "astronaut.jpg")
+    assert main(["segment", image, "-o", str(tmp_path / "a"), "--raw", "--no-edge-snap"]) == 2
+    assert capsys.readouterr().err.strip() == ("silhouette-cam segment: error: --raw writes the bare network output: "
+                                               "it takes no refinement options (got --edge-snap)")
+    assert main(["segment", image, "-o", str(tmp_path / "b"), "--threshold", "2"]) == 2
+    assert "--threshold must be in 0..1, got 2" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -58,6 +58,11 @@ def _user_settings() -> tuple[tuple[str, Setting], ...]:
     return PipelineSettings.user_settings()
 
 
+def flag_of(name: str) -> str:
+    """The command-line flag of setting `name` (e.g. "edge_refine" -> "--edge-snap")."""
+    return dict(_user_settings())[name].flag or f"--{name.replace('_', '-')}"
+
+
 def _dest(spec: Setting) -> str:
     return spec.flag.lstrip("-").replace("-", "_")
 
@@ -71,23 +76,29 @@ def _shown(value: Any) -> str:
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser, *, defaults_note: str = "",
-                          presets: bool = True) -> None:
+                          presets: bool = True, refine_only: bool = False, exclude: tuple[str, ...] = ()) -> None:
     """Add one option per user-facing setting, in two groups (rendering, mask refinement).
 
     defaults_note: how a missing option is decided, shown before the schema's default (the window:
-    "the last one used, else"). presets: also --raw and the deprecated --no-temporal.
+    "the last one used, else"). presets: also --raw and the deprecated --no-temporal. refine_only:
+    only the mask refinement group (`segment` writes masks: nothing is rendered). exclude: setting
+    names left out.
     """
     from silhouette_cam.pipeline import PipelineSettings
 
     defaults = PipelineSettings()
-    groups = {"render": parser.add_argument_group("rendering"),
-              "refine": parser.add_argument_group("mask refinement")}
+    groups = {"refine": parser.add_argument_group("mask refinement")}
+    if not refine_only:
+        groups["render"] = parser.add_argument_group("rendering")
     for name, spec in _user_settings():
-        if spec.flag is None:
-            continue  # set through another option (--background COLOR|IMAGE|VIDEO)
+        if spec.flag is None or name in exclude:
+            continue  # set through another option (--background COLOR|IMAGE|VIDEO), or not wanted here
+        kind = "render" if hasattr(defaults.render, name) else "refine"
+        if kind not in groups:
+            continue
         default = _shown(defaults.value(name))
         suffix = f" (default: {defaults_note + ' ' if defaults_note else ''}{default})"
-        group = groups["render" if hasattr(defaults.render, name) else "refine"]
+        group = groups[kind]
         if name == "background":
             group.add_argument(spec.flag, dest="background", default=None,
                                metavar="blur|transparent|COLOR|IMAGE|VIDEO",
@@ -193,4 +204,5 @@ def build_settings(args: argparse.Namespace):
 
 
 __all__ = ["OneLineParser", "add_max_frames", "add_model_arguments", "add_setting_arguments",
-           "background_changes", "build_settings", "check_device", "check_max_frames", "choice", "settings_changes"]
+           "background_changes", "build_settings", "check_device", "check_max_frames", "choice", "flag_of",
+           "settings_changes"]

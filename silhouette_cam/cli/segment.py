@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from silhouette_cam.cli import options
 from silhouette_cam.errors import describe, error_line
 from silhouette_cam.image_files import IMAGE_SUFFIXES, MAX_PIXELS_ENV, read_image, write_image
 from silhouette_cam.overwrite_check import check_output_folder
@@ -21,19 +22,34 @@ from silhouette_cam.segmenter import DEVICE_CHOICES, MODEL_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     parser.epilog = f"Images over 12.5 MP are refused unless {MAX_PIXELS_ENV} allows more pixels."
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders of images")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
                         help="folder for the masks (created; OUTDIR/<stem>.png per image)")
     parser.add_argument("--model", choices=MODEL_CHOICES, default="auto",
-                        help="network variant; auto picks landscape for frames wider than 3:2")
+                        help="network variant; auto picks landscape for frames wider than 3:2 (default: auto)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
-                        help="where the network runs: auto uses a CUDA GPU when there is one, else the CPU")
-    parser.add_argument("--weights", type=Path, help="a custom weights file (from `silhouette-cam train`)")
+                        help="where the network runs: auto uses a CUDA GPU when there is one, else the CPU "
+                        "(default: auto)")
+    parser.add_argument("--weights", type=Path,
+                        help="a custom weights file (from `silhouette-cam train`; default: the shipped model)")
     parser.add_argument("--raw", action="store_true",
-                        help="write the network's probability with no refinement (to compare with other runtimes)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+                        help="write the network's probability with no refinement (to compare with other runtimes; "
+                        "default: off)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
+    # The window's and `process`'s refinement options, same names and ranges; not --smoothing: a still
+    # image has no previous frame to smooth against.
+    options.add_setting_arguments(parser, presets=False, refine_only=True, exclude=("temporal_strength",))
+
+
+def refine_settings(args: argparse.Namespace):
+    """The RefineSettings the options give (validated, errors name the flag); ValueError when --raw is
+    combined with refinement options, which it would ignore."""
+    changes = {name: value for name, value in options.settings_changes(args).items() if name != "refine"}
+    if args.raw and changes:  # ("refine" is --raw's own preset)
+        flags = ", ".join(sorted(options.flag_of(name) for name in changes))
+        raise ValueError(f"--raw writes the bare network output: it takes no refinement options (got {flags})")
+    return options.build_settings(args).refine
 
 
 def expand_inputs(inputs: list[Path]) -> list[Path]:
@@ -59,6 +75,7 @@ def mask_name(path: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from silhouette_cam.segmenter import PersonSegmenter
 
+    settings = refine_settings(args)
     paths = expand_inputs(args.inputs)
     if not paths:
         raise ValueError(f"no images found in {', '.join(map(str, args.inputs))} "
@@ -80,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             if target.name in written:
                 raise ValueError(f"{target} was already written for {written[target.name]} (same file stem)")
             frame = read_image(path)
-            prob = segmenter.segment(frame) if args.raw else refine_still(segmenter, frame)
+            prob = segmenter.segment(frame) if args.raw else refine_still(segmenter, frame, settings)
             write_image(target, probability_to_png(prob), what="mask")
             written[target.name] = path
         except (ValueError, OSError) as exc:
