@@ -31,17 +31,17 @@ sys.path.insert(0, str(REPO))  # for tests/make_shapes_dataset.py
 
 from silhouette_cam.model import build_model, shipped_weights_path  # noqa: E402
 from silhouette_cam.model.snet import build_snet  # noqa: E402
+from silhouette_cam.segmenter import resolve_device  # noqa: E402
 from silhouette_cam.training.config import BEST_BY_CHOICES, KEEP_CHOICES, TrainConfig  # noqa: E402
 from silhouette_cam.training.loops import class_logits  # noqa: E402
 from silhouette_cam.training.losses import SegmentationLoss  # noqa: E402
-from silhouette_cam.training.starting_point import pick_device  # noqa: E402
 from silhouette_cam.training.trainer import fit  # noqa: E402
 
 SHARED = Path(os.environ.get("SILHOUETTE_CAM_DATA", REPO.parent / "shared" / "data"))
 
 
 def throughput(args: argparse.Namespace) -> None:
-    device = pick_device(args.device)
+    device = torch.device(resolve_device(args.device)[0])
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -55,6 +55,7 @@ def test_missing_export_under_auto_uses_torch(tmp_path):
 
 
 def test_cli_exports_onnx_that_matches_torch(retrained_weights, capsys):
+    pytest.importorskip("onnxscript", reason="exporting needs the [convert] extra: pip install -e '.[convert]'")
     onnx_path_for(retrained_weights).unlink()
     assert main(["convert-weights", str(retrained_weights)]) == 0
     assert "retrained.onnx" in capsys.readouterr().out

@@ -2,10 +2,13 @@
 
 import pytest
 
-from silhouette_cam.cli import main
-from silhouette_cam.model import load_weights, shipped_weights_path
-from silhouette_cam.model.tflite_convert import convert_tflite, convert_tflite_file
-from tests.conftest import FIXTURES, REPO_ROOT
+# The converter reads .tflite flatbuffers with the `tflite` package: the [convert] extra.
+pytest.importorskip("tflite", reason="needs the [convert] extra: pip install -e '.[convert]'")
+
+from silhouette_cam.cli import main  # noqa: E402
+from silhouette_cam.model import load_weights, shipped_weights_path  # noqa: E402
+from silhouette_cam.model.tflite_convert import convert_tflite, convert_tflite_file  # noqa: E402
+from tests.conftest import FIXTURES, REPO_ROOT  # noqa: E402
 
 SOURCES = REPO_ROOT / "weights" / "source"
 

@@ -6,13 +6,7 @@ import torch
 
 from silhouette_cam.model import WeightFacts, build_model, shipped_weights_path
 from silhouette_cam.model.snet import build_snet
-from silhouette_cam.segmenter import resolve_device
 from silhouette_cam.training.config import DEFAULT_SNET_SIZE, MODEL_CHOICES, TrainConfig
-
-
-def pick_device(name: str) -> torch.device:
-    """`"auto" | "cpu" | "cuda"` -> the torch device; the same rules and messages as the segmenter's."""
-    return torch.device(resolve_device(name)[0])
 
 
 def build_for_training(

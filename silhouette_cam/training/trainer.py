@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from silhouette_cam.model import WeightFacts, load_weights, save_weights, shipped_weights_path
+from silhouette_cam.segmenter import resolve_device
 from silhouette_cam.training import checkpoint
 from silhouette_cam.training.config import MODEL_CHOICES, TrainConfig
 from silhouette_cam.training.dataset import (
@@ -29,7 +30,7 @@ from silhouette_cam.training.dataset import (
 )
 from silhouette_cam.training.loops import EvalResult, collect_logits, evaluate, train_one_epoch
 from silhouette_cam.training.losses import SegmentationLoss, fit_temperature
-from silhouette_cam.training.starting_point import build_for_training, pick_device
+from silhouette_cam.training.starting_point import build_for_training
 from silhouette_cam.training.transforms import eval_transform, train_transform
 from silhouette_cam.training.weightmaps import class_weights, unet_border_term
 
@@ -76,7 +77,7 @@ class Progress:
 
 
 def setup_device(config: TrainConfig) -> torch.device:
-    device = pick_device(config.device)
+    device = torch.device(resolve_device(config.device)[0])  # the segmenter's rules and messages
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
