@@ -183,11 +183,20 @@ def run_case(app, clip: Path, mode: str, changes: dict, frames: int, paced: bool
     }
 
 
+def launch_application() -> QApplication:
+    """The QApplication as `silhouette-cam` starts it: the CLI's thread policy, OpenCV's log level."""
+    from silhouette_cam.gui.app import application
+    from silhouette_cam.threads import apply_thread_policy
+
+    apply_thread_policy()  # silhouette_cam.cli.main does this before the window opens
+    return application()
+
+
 def startup_child(clip: str, t0: float, settings: str) -> int:
     """In a fresh process: seconds from `t0` (the parent's launch time) to shown / first / processed frame."""
     from silhouette_cam.gui.worker import STARTING
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = launch_application()
     window = MainWindow(SettingsStore.at_path(settings), LaunchOptions(source=clip, mode="overlay", paced=True))
     times: dict[str, float] = {}
 
@@ -273,7 +282,7 @@ def main() -> int:
     parser.add_argument("--camera-case", default="cutout color", help="the mode row those runs use")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = launch_application()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(args.source) if args.source else make_clip(Path(tmp) / "clip.mp4", (width, height), 300)
         print(f"machine: {machine_description()}  (shared with other jobs while measured)")

@@ -24,7 +24,9 @@ TIME_BASE = Fraction(1, 1000)
 MPEG4_MAX_TIME_BASE_DENOMINATOR = 65535  # the MPEG-4 Part 2 encoder refuses finer time bases
 # zerolatency: no lookahead / frame-thread queue, so frames reach the file (and survive a crash) at
 # once; costs a little compression, and buys threads that split each frame (sliced threads).
-X264 = {"preset": "veryfast", "crf": "21", "tune": "zerolatency"}
+# superfast by measurement (bench/bench_encoder.py, 720p, README): a third less encoder CPU than
+# veryfast at a higher PSNR, for files ~1.2x the size; ultrafast doubles the size.
+X264 = {"preset": "superfast", "crf": "21", "tune": "zerolatency"}
 # The same for VP9: lag-in-frames 0, or libvpx holds 25 frames (1 s) back for its lookahead.
 VP9 = {"deadline": "realtime", "cpu-used": "8", "b": "0", "lag-in-frames": "0"}
 # suffix -> [(codec, pix_fmt, options)] in order of preference; the first the PyAV build has wins.
@@ -132,6 +134,9 @@ class VideoRecorder:
         self._stream.codec_context.time_base = time_base
         self._stream.codec_context.gop_size = max(1, round(self.fps * keyframe_s))
         self._input_format = "rgba" if alpha else "rgb24"
+        # 4:2:0 from RGB through OpenCV (BT.601 video range, as swscale's default): ~0.9 ms at 720p
+        # against swscale's ~5 ms inside encode(), on the thread that also runs the encoder.
+        self._to_i420 = pix_fmt == "yuv420p" and not alpha
 
     def write(self, image: np.ndarray, timestamp_s: float) -> None:
         channels = 4 if self.alpha else 3
@@ -142,7 +147,10 @@ class VideoRecorder:
                 raise ValueError(f"recording {self.path}: frame {self.frames_written} is {image.shape[1]}x"
                                  f"{image.shape[0]}, the recording is {self.size[0]}x{self.size[1]}")
             image = image[: self.size[1], : self.size[0]]
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=self._input_format)
+        if self._to_i420:
+            frame = av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+        else:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=self._input_format)
         # Source time, made strictly increasing (a muxer rejects equal timestamps).
         pts = max(int(round(float(timestamp_s) / self.time_base)), self._last_pts + 1)
         frame.pts, frame.time_base = pts, self.time_base

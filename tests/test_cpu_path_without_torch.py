@@ -31,7 +31,7 @@ print(json.dumps({"torch": sorted(m for m in sys.modules if m == "torch" or m.st
 
 WINDOW_IMPORTS = """
 import json, sys
-import silhouette_cam.cli.gui, silhouette_cam.gui.app, silhouette_cam.gui.main_window, silhouette_cam.gui.engine
+import silhouette_cam.cli.gui, silhouette_cam.gui.app, silhouette_cam.gui.main_window, silhouette_cam.live.engine
 print(json.dumps({"torch": sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))}))
 """
 

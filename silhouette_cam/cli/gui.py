@@ -72,7 +72,7 @@ def _check_background(changes: dict) -> None:
     falls back to the default in the window instead)."""
     if "background_path" not in changes:
         return
-    from silhouette_cam.gui.background_check import background_problem
+    from silhouette_cam.live.background_check import background_problem
     from silhouette_cam.pipeline import PipelineSettings
 
     problem = background_problem(PipelineSettings().replace(**changes))

@@ -12,8 +12,9 @@ from typing import Any
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
+from silhouette_cam.live.virtual_camera import SIZE_CHOICES
+
 from .controls import ModeActions
-from .virtual_camera import SIZE_CHOICES
 
 VIRTUAL_CAMERA_TIP = "Send what is rendered to a virtual camera, for video calls (V)"
 

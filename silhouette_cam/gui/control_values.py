@@ -8,10 +8,9 @@ sends both as {name: value} changes to the worker.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
-from .model_catalog import VARIANTS, choice_problem, is_weights_choice
+from silhouette_cam.live.model_catalog import check_model_choice, choice_problem
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class ControlValues:
         for name in changes:
             if name not in known:
                 raise ValueError(f"unknown control {name!r}; expected one of {', '.join(sorted(known))}")
-        return replace(self, **{name: _check_model(value) for name, value in changes.items()})
+        return replace(self, **{name: check_model_choice(value) for name, value in changes.items()})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,18 +48,6 @@ class ControlValues:
         defaults = asdict(ControlValues())
         return {name: value for name, value in self.to_dict().items() if value != defaults[name]}
 
-
-def _check_model(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"model must be a str, got {type(value).__name__}")
-    if is_weights_choice(value):
-        if not Path(value).is_absolute():
-            raise ValueError(f"model must be one of {', '.join(VARIANTS)} or the absolute path of a "
-                             f"weights file, got {value!r}")
-        return value
-    if value not in VARIANTS:
-        raise ValueError(f"model must be one of {', '.join(VARIANTS)}, got {value!r}")
-    return value
 
 
 def restore_model_choice(values: ControlValues) -> tuple[ControlValues, str]:

@@ -218,7 +218,7 @@ class ControlsPanel(QWidget):
         if not path:
             return False
         changes = {name: path, **({"background": background} if background else {})}
-        from .background_check import background_problem
+        from silhouette_cam.live.background_check import background_problem
 
         problem = background_problem(self._settings.replace(**changes))
         if problem:  # refused here: rendering with it would fail on every frame

@@ -18,23 +18,23 @@ from PySide6.QtGui import QCloseEvent, QColor, QImage
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow
 
 from silhouette_cam.errors import describe, warn
+from silhouette_cam.live.background_check import usable_background
+from silhouette_cam.live.engine import EngineOptions
+from silhouette_cam.live.model_switch import ModelSwitch
+from silhouette_cam.live.virtual_camera import VirtualCameraOptions, unavailable_reason
 from silhouette_cam.pipeline import PipelineSettings
 
 from .actions import WindowActions
-from .background_check import usable_background
 from .control_values import ControlValues, restore_model_choice
 from .controls import ControlsPanel, ModeActions, controls_dock
-from .engine import EngineOptions
 from .hud import HudOverlay, HudStats
 from .launch import LaunchOptions
 from .model_combo import ModelSwitchRelay
-from .model_switch import ModelSwitch
 from .recording_ui import RecordingIndicator, timestamped_name
 from .settings_store import SettingsStore
 from .source_picker import VIDEO_FILTER, SourcePicker
 from .status_label import StatusLabel
 from .video_view import VideoView
-from .virtual_camera import VirtualCameraOptions, unavailable_reason
 from .worker import STARTING, ProcessingWorker
 
 STOP_TIMEOUT_MS = 10_000  # only reached if a model load is still running at close

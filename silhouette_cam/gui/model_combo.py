@@ -15,16 +15,15 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
-from silhouette_cam.weight_facts import default_weights_dir
-
-from .model_catalog import (
+from silhouette_cam.live.model_catalog import (
     VARIANTS,
     WeightsEntry,
     describe_weights,
     find_weights,
     is_weights_choice,
 )
-from .model_switch import ModelSwitch
+from silhouette_cam.live.model_switch import ModelSwitch
+from silhouette_cam.weight_facts import default_weights_dir
 
 OPEN_FILE = "<open weights file>"  # item data of the "Open weights file…" entry
 WEIGHTS_FILTER = "Weights (*.safetensors)"

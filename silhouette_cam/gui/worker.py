@@ -30,14 +30,14 @@ from PySide6.QtGui import QImage
 
 from silhouette_cam.fps import FpsMeter
 from silhouette_cam.frame_sinks import SinkWriter
+from silhouette_cam.live.engine import Engine, EngineLoader, EngineOptions, ModelLoadError, PipelineEngine
+from silhouette_cam.live.recording import RecordingControl
+from silhouette_cam.live.virtual_camera import VirtualCameraControl, VirtualCameraOptions, open_virtual_camera
 from silhouette_cam.pacing import SourcePacer
 from silhouette_cam.pipeline_runner import PipelineRunner
 
-from .engine import Engine, EngineLoader, EngineOptions, ModelLoadError, PipelineEngine
-from .recording import RecordingControl
 from .source_picker import DEMO, default_source_opener, describe_source, is_camera_spec
 from .video_view import to_display_image
-from .virtual_camera import VirtualCameraControl, VirtualCameraOptions, open_virtual_camera
 
 RECONNECT_INTERVAL_S = 1.0
 IDLE_S = 0.1  # the longest a GUI request waits when no frame comes
@@ -345,7 +345,7 @@ class ProcessingWorker(QThread):
         settings = getattr(getattr(self._engine, "pipeline", None), "settings", None)
         if settings is None:
             return False
-        from .background_check import usable_background
+        from silhouette_cam.live.background_check import usable_background
 
         replaced, notice = usable_background(settings)
         if not notice:

@@ -102,7 +102,7 @@ def test_a_recording_that_cannot_open_fails_the_run(qtbot, clip: Path, tmp_path:
     def refuse(path, fps, size, alpha, time_base=None):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("silhouette_cam.gui.recording._open_recorder", refuse)
+    monkeypatch.setattr("silhouette_cam.live.recording._open_recorder", refuse)
     record = tmp_path / "rec.mp4"
     assert run_window("--source", str(clip), "--record", str(record), "--quit-after-frames", "5",
                       settings=tmp_path / "s.ini") == 2
@@ -121,7 +121,7 @@ def test_a_recording_that_fails_mid_way_keeps_its_frames_and_says_so(qtbot, clip
                 raise OSError(f"recording to {self.path} failed after 3 frames: no space left on device")
             super().write(image, timestamp_s)
 
-    monkeypatch.setattr("silhouette_cam.gui.recording._open_recorder",
+    monkeypatch.setattr("silhouette_cam.live.recording._open_recorder",
                         lambda path, fps, size, alpha, time_base=None: FillsUpAfterThree(path, fps=fps, size=size))
     record = tmp_path / "rec.mp4"
     assert run_window("--source", str(clip), "--record", str(record), "--quit-after-frames", "8",

@@ -21,11 +21,11 @@ from PySide6.QtGui import QImage
 
 from silhouette_cam.gui import model_catalog, model_combo
 from silhouette_cam.gui.control_values import ControlValues
-from silhouette_cam.gui.engine import EngineOptions, PipelineEngine
 from silhouette_cam.gui.launch import LaunchOptions
 from silhouette_cam.gui.main_window import MainWindow
-from silhouette_cam.gui.model_catalog import describe_weights, find_weights
 from silhouette_cam.gui.model_combo import OPEN_FILE, ModelCombo
+from silhouette_cam.live.engine import EngineOptions, PipelineEngine
+from silhouette_cam.live.model_catalog import describe_weights, find_weights
 from silhouette_cam.model import SHIPPED_VARIANTS, load_weights, save_weights
 from silhouette_cam.model.snet import build_snet
 from silhouette_cam.render.renderer import CLASS_COLORS
@@ -94,7 +94,7 @@ def legend_colors(rgb: np.ndarray, frame_width: int) -> list[tuple[int, ...]]:
 # -- the catalog (no Qt, no torch) ----------------------------------------------------------------
 def test_catalog_offers_the_segmenters_variants_and_imports_no_torch() -> None:
     assert model_catalog.VARIANTS == MODEL_CHOICES
-    code = "import sys, silhouette_cam.gui.model_catalog; print('torch' in sys.modules)"
+    code = "import sys, silhouette_cam.live.model_catalog; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from silhouette_cam.gui.recording import RecordingControl
 from silhouette_cam.gui.recording_ui import format_elapsed, timestamped_name
+from silhouette_cam.live.recording import RecordingControl
 
 
 class DiskFullRecorder:
@@ -125,7 +125,7 @@ def test_the_window_shows_a_failed_recording_in_red_never_as_saved(qtbot, make_w
     def refuse(path, fps, size, alpha, time_base=None):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("silhouette_cam.gui.recording._open_recorder", refuse)
+    monkeypatch.setattr("silhouette_cam.live.recording._open_recorder", refuse)
     window = make_window(source=str(clip), paced=False)
     target = window.start_recording(tmp_path / "rec.mp4")
     qtbot.waitUntil(lambda: "cannot record to" in window.status_label.text(), timeout=30_000)

@@ -141,7 +141,7 @@ def test_no_device_disables_the_toggle_with_the_install_hint(qtbot, make_window)
 
 
 def test_without_pyvirtualcam_the_toggle_is_disabled_from_the_start(qtbot, make_window, monkeypatch) -> None:
-    monkeypatch.setattr("silhouette_cam.gui.virtual_camera.importlib.util.find_spec", lambda name: None)
+    monkeypatch.setattr("silhouette_cam.live.virtual_camera.importlib.util.find_spec", lambda name: None)
     window = open_window(make_window, "unused")
     action = window.commands.virtual_camera
     assert not action.isEnabled() and "pip install" in action.toolTip()

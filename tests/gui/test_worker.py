@@ -10,8 +10,8 @@ import av
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
-from silhouette_cam.gui.engine import EngineOptions
 from silhouette_cam.gui.worker import ProcessingWorker
+from silhouette_cam.live.engine import EngineOptions
 from silhouette_cam.pipeline import FramePipeline, PipelineSettings
 from silhouette_cam.sources import demo_clip_path
 from tests.fixtures.pipeline_fakes import BrightSegmenter

@@ -19,7 +19,7 @@ import numpy as np
 
 from silhouette_cam.pipeline import PipelineSettings
 
-from .control_values import ControlValues
+from .model_catalog import check_model_choice
 from .model_switch import ModelSwitch, SegmenterSwitch
 
 
@@ -119,13 +119,13 @@ class PipelineEngine:
 
     def apply(self, changes: dict[str, Any]) -> None:
         """GUI changes ({PipelineSettings field: value, "model": choice}) -> the pipeline / segmenter,
-        from the next frame; validated first (PipelineSettings.replace, ControlValues), nothing
+        from the next frame; validated first (PipelineSettings.replace, check_model_choice), nothing
         applied if any is bad.
 
         A new `model` applies at once for a shipped variant; a weights file loads in the background
         (the current model keeps running) and `on_model` says when it is in use or why not."""
         changes = dict(changes)
-        model = ControlValues().with_changes(model=changes.pop("model")).model if "model" in changes else None
+        model = check_model_choice(changes.pop("model")) if "model" in changes else None
         if changes:
             self._pipeline.update(**changes)
         if model is not None:

@@ -99,3 +99,17 @@ def choice_problem(choice: str) -> str:
     if not is_weights_choice(choice):
         return ""
     return describe_weights(choice).problem
+
+
+def check_model_choice(value: object) -> str:
+    """A model choice: one of VARIANTS or the absolute path of a weights file (TypeError/ValueError naming it)."""
+    if not isinstance(value, str):
+        raise TypeError(f"model must be a str, got {type(value).__name__}")
+    if is_weights_choice(value):
+        if not Path(value).is_absolute():
+            raise ValueError(f"model must be one of {', '.join(VARIANTS)} or the absolute path of a "
+                             f"weights file, got {value!r}")
+        return value
+    if value not in VARIANTS:
+        raise ValueError(f"model must be one of {', '.join(VARIANTS)}, got {value!r}")
+    return value
