@@ -290,9 +290,12 @@ class MainWindow(QMainWindow):
         """A temporary status-bar message, elided to the room left of the permanent widgets (QStatusBar
         would clip it under the device label without a sign); the whole text is the bar's tooltip."""
         bar = self.statusBar()
-        permanent = sum(w.width() for w in (self.recording_indicator, self.device_status) if w.isVisible())
-        room = max(40, bar.width() - permanent - 24)
-        bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), MODEL_NOTICE_MS)
+        shown = text
+        if bar.isVisible():  # (a hidden bar has no width yet: nothing to fit)
+            permanent = sum(w.width() for w in (self.recording_indicator, self.device_status) if w.isVisible())
+            room = max(40, bar.width() - permanent - 24)
+            shown = bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
+        bar.showMessage(shown, MODEL_NOTICE_MS)
         bar.setToolTip(text)
 
     def _on_background_replaced(self, background: str, notice: str) -> None:

@@ -19,11 +19,12 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from silhouette_cam.gui import model_catalog, model_combo
+from silhouette_cam.gui import model_combo
 from silhouette_cam.gui.control_values import ControlValues
 from silhouette_cam.gui.launch import LaunchOptions
 from silhouette_cam.gui.main_window import MainWindow
 from silhouette_cam.gui.model_combo import OPEN_FILE, ModelCombo
+from silhouette_cam.live import model_catalog
 from silhouette_cam.live.engine import EngineOptions, PipelineEngine
 from silhouette_cam.live.model_catalog import describe_weights, find_weights
 from silhouette_cam.model import SHIPPED_VARIANTS, load_weights, save_weights
