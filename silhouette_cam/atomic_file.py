@@ -90,3 +90,15 @@ def _remove_quietly(path: str) -> None:
         pass
     except OSError:
         pass  # the original error is what the user needs to see
+
+
+def make_parent_folder(path: str | os.PathLike) -> None:
+    """Create `path`'s folder (and its parents). OSError naming the part of the path that is a file
+    where a folder is needed (mkdir would only say "File exists")."""
+    parent = Path(path).parent
+    for ancestor in (parent, *parent.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise NotADirectoryError(f"{ancestor} is a file, not a folder")
+            break
+    parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import av
 import cv2
 import numpy as np
 
+from silhouette_cam.atomic_file import make_parent_folder
 from silhouette_cam.errors import describe
 from silhouette_cam.png_sequence import PngSequenceWriter  # noqa: F401 - re-exported: the PNG sequence sink
 
@@ -122,7 +123,7 @@ class VideoRecorder:
         self.frames_written = 0
         self._last_pts = -1
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_parent_folder(self.path)
             self._container, self._file = _open_for_writing(
                 self.path, {**CONTAINER_OPTIONS.get(suffix, {}), **FLUSHED})
         except (av.FFmpegError, OSError) as exc:
@@ -200,7 +201,7 @@ def save_snapshot(path: str | os.PathLike, image: np.ndarray) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"snapshot path must end in .png, got {path.name!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent_folder(path)
     from silhouette_cam.image_files import write_image  # any file name, and a full disk leaves no partial file
 
     return write_image(path, _to_bgr(image), what="snapshot")

@@ -38,6 +38,13 @@ def test_a_misspelled_subcommand_suggests_the_close_one(capsys, word: str, sugge
     assert err == f"silhouette-cam: error: unknown subcommand {word!r}: did you mean {suggestion!r}?\n"
 
 
+def test_a_subcommand_ignores_case(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's --help exits 0
+        main(["Process", "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: silhouette-cam process")
+
+
 def test_an_unknown_word_lists_the_subcommands(capsys) -> None:
     assert main(["xyzzy"]) == 2
     err = capsys.readouterr().err

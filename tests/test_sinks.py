@@ -144,3 +144,11 @@ def test_full_disk_is_a_one_line_oserror_naming_the_file(tmp_path):
         for i in range(100):
             recorder.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), i / 25)
     recorder.close()  # closing after the failure does not raise
+
+
+def test_a_file_where_the_recording_folder_should_be_is_named(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    with pytest.raises(OSError, match=r"notes.txt is a file, not a folder"):
+        VideoRecorder(blocker / "sub" / "out.mp4", fps=30, size=(64, 48))
+    assert blocker.read_text() == "mine"

@@ -64,6 +64,8 @@ def unknown_subcommand(word: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].lower() in SUBCOMMANDS:
+        argv[0] = argv[0].lower()  # `Process` is `process`, as choices ignore case
     if argv and argv[0] in ("-h", "--help"):
         print(top_level_help(), end="")
         return 0
