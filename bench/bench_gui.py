@@ -42,21 +42,13 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from silhouette_cam.gui.launch import LaunchOptions
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import NullDevice, machine_description  # noqa: E402 (common loads torch only when describing)
+
+from silhouette_cam.gui.launch import LaunchOptions  # noqa: E402
 from silhouette_cam.gui.main_window import MainWindow  # noqa: E402
 from silhouette_cam.gui.settings_store import SettingsStore  # noqa: E402
 from silhouette_cam.sources import VideoFileSource, demo_clip_path  # noqa: E402
-
-
-def machine_description() -> str:
-    """bench/common.py's description (imported here: it loads torch, which the startup runs must not)."""
-    try:
-        from common import machine_description as describe
-    except ImportError:  # run from elsewhere
-        import platform
-
-        return f"{platform.machine()}, {os.cpu_count()} logical cores"
-    return describe()
 
 # (label, mode, control changes)
 CASES = [
@@ -104,23 +96,6 @@ def wait_for(app: QApplication, condition, timeout_s: float) -> None:
         wake.stop()
 
 
-class NullDevice:
-    """A pyvirtualcam backend that accepts every frame and drops it (the device's own cost is not ours)."""
-
-    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
-        self._device = device or "null"
-
-    def send(self, frame: np.ndarray) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def device(self) -> str:
-        return self._device
-
-    def native_fourcc(self) -> None:
-        return None
 
 
 def null_camera(**options):

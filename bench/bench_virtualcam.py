@@ -20,28 +20,9 @@ import numpy as np
 import pyvirtualcam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_description, print_table, test_frames  # noqa: E402
+from common import NullDevice, machine_description, print_table, test_frames  # noqa: E402
 
 from silhouette_cam.virtualcam import VirtualCamera  # noqa: E402
-
-
-class NullDevice:
-    """A pyvirtualcam backend that accepts every frame and does nothing with it."""
-
-    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
-        self._device = device or "null"
-
-    def send(self, frame: np.ndarray) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def device(self) -> str:
-        return self._device
-
-    def native_fourcc(self) -> None:
-        return None
 
 
 def cutout_rgba(frame_bgr: np.ndarray) -> np.ndarray:

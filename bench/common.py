@@ -8,13 +8,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_INPUTS = REPO_ROOT / "tests" / "fixtures" / "golden" / "inputs"
 
 
 def machine_description() -> str:
+    import torch  # here, not at import: the window's startup runs import this module and must not load it
+
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -47,3 +48,22 @@ def print_table(title: str, rows: list[tuple[str, list[float]]]) -> None:
     for label, times in rows:
         median, p90 = summarize(times)
         print(f"| {label:<{width}} | {median:9.2f} | {p90:6.2f} | {len(times):4d} |")
+
+
+class NullDevice:
+    """A pyvirtualcam backend that accepts every frame and drops it (the device's own cost is not ours)."""
+
+    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
+        self._device = device or "null"
+
+    def send(self, frame: np.ndarray) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def device(self) -> str:
+        return self._device
+
+    def native_fourcc(self) -> None:
+        return None
