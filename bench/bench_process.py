@@ -5,7 +5,7 @@ speed against MediaPipe (its median wall / ours: > 1 is faster), peak RSS and th
 the first processed frame.
 
     python bench/bench_process.py [--video /work/wt/clip720_600.mp4] [--runs 3] [--frames 600]
-                                  [--mediapipe-python /work/mpvenv/bin/python]
+                                  [--mediapipe-python VENV/bin/python]
 
 The clip: any 720p video; without one, make it from the shared DAVIS clip (stretched to 1280x720,
 played forth and back to 600 frames) with `--make-video PATH` (evaluation data: keep it out of the
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make-video", type=Path, default=None, help="write the DAVIS-based test clip here first")
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--mediapipe-python", default="/work/mpvenv/bin/python")
+    parser.add_argument("--mediapipe-python", default="",
+                        help="a python with mediapipe==0.10.14 (a separate venv); without it: ours only")
     args = parser.parse_args(argv)
     video = args.video
     if args.make_video is not None:
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "ours default": [sys.executable, "-c", OURS, *common, "-o", f"{tmp}/ours.mp4"],
             "ours --raw": [sys.executable, "-c", OURS, *common, "--raw", "-o", f"{tmp}/raw.mp4"],
         }
-        if Path(args.mediapipe_python).is_file():
+        if args.mediapipe_python and Path(args.mediapipe_python).is_file():
             jobs["mediapipe script"] = [args.mediapipe_python, str(REPO / "bench" / "mediapipe_process.py"),
                                         str(video), f"{tmp}/mp.mp4", "--max-frames", str(args.frames)]
         else:

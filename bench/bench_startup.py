@@ -1,6 +1,6 @@
-"""Start-up cost of the CPU path, this checkout against another (default: /work/main), side by side.
+"""Start-up cost of the CPU path: this checkout, and another one side by side (--baseline).
 
-    python bench/bench_startup.py [--baseline /work/main] [--runs 5] [--frames 120]
+    python bench/bench_startup.py [--baseline OTHER_CHECKOUT] [--runs 5] [--frames 120]
 
 Each measurement is a fresh interpreter (`sys.executable`), runs alternate between the checkouts:
 - import: `import silhouette_cam.cli.process, .segmenter, .pipeline, .sources, .sinks` (in-process clock);
@@ -81,11 +81,14 @@ def process_argv(clip: Path, output: Path, frames: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, default=Path("/work/main"))
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout to measure alternately (default: this one only)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--frames", type=int, default=120)
     args = parser.parse_args()
-    checkouts = {"baseline": args.baseline.resolve(), "this": REPO}
+    checkouts = {"this": REPO}
+    if args.baseline is not None:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
     results: dict[str, dict[str, list[float]]] = {name: {} for name in checkouts}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -105,8 +108,10 @@ def main() -> int:
                 row.setdefault(f"process {args.frames} frames: peak RSS MB", []).append(rss)
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     print(f"\n{os.cpu_count()} logical cores, load average {os.getloadavg()[0]:.1f}; "
-          f"baseline {checkouts['baseline']}, this {REPO}; {args.runs} runs each, alternating; 1280x720 clip\n")
-    print("| measure | baseline median | baseline p90 | this median | this p90 |\n|---|---|---|---|---|")
+          + ", ".join(f"{name} {path}" for name, path in checkouts.items())
+          + f"; {args.runs} runs each, alternating; 1280x720 clip\n")
+    header = " | ".join(f"{name} median | {name} p90" for name in checkouts)
+    print(f"| measure | {header} |\n|---|" + "---|" * (2 * len(checkouts)))
     for key in results["this"]:
         cells = []
         for name in checkouts:
