@@ -18,6 +18,7 @@ import numpy as np
 from silhouette_cam.atomic_file import make_parent_folder
 from silhouette_cam.errors import describe
 from silhouette_cam.png_sequence import PngSequenceWriter  # noqa: F401 - re-exported: the PNG sequence sink
+from silhouette_cam.threads import encoder_threads
 
 # Milliseconds when the source has no time base of its own (cameras, image folders). A file source's
 # own time base is kept (time_base=...): 1 ms steps made a 24 fps source come out at 24.002 fps.
@@ -27,7 +28,7 @@ MPEG4_MAX_TIME_BASE_DENOMINATOR = 65535  # the MPEG-4 Part 2 encoder refuses fin
 # once; costs a little compression, and buys threads that split each frame (sliced threads).
 # superfast by measurement (bench/bench_encoder.py, 720p, README): a third less encoder CPU than
 # veryfast at a higher PSNR, for files ~1.2x the size; ultrafast doubles the size.
-X264 = {"preset": "superfast", "crf": "21", "tune": "zerolatency"}
+X264 = {"preset": "superfast", "crf": "21", "tune": "zerolatency", "threads": str(encoder_threads())}
 # The same for VP9: lag-in-frames 0, or libvpx holds 25 frames (1 s) back for its lookahead.
 VP9 = {"deadline": "realtime", "cpu-used": "8", "b": "0", "lag-in-frames": "0"}
 # suffix -> [(codec, pix_fmt, options)] in order of preference; the first the PyAV build has wins.

@@ -44,6 +44,17 @@ class ThreadPolicy:
 THREAD_POLICY = ThreadPolicy()
 
 
+def encoder_threads(cores: int | None = None) -> int:
+    """Threads for x264 (0 = its own choice, one per core and more). On two cores or fewer the
+    pipeline's stages already fill them and x264's sliced threads only add hand-offs: one thread is
+    ~20 % less encoder CPU per 720p frame and `process --raw` ran 5.8 vs 6.7 s for 600 frames
+    (bench/bench_process.py, docs/pipeline.md). More cores: x264 decides (1080p needs them)."""
+    import os
+
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    return 1 if cores <= 2 else 0
+
+
 def apply_thread_policy(policy: ThreadPolicy = THREAD_POLICY) -> None:
     """Apply the process-wide part of `policy` (OpenCV's pool size). Idempotent; call at start-up."""
     if policy.cv_threads is not None:

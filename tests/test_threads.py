@@ -26,3 +26,11 @@ def test_onnx_session_options_follow_the_policy_and_the_callers_thread_count():
     assert THREAD_POLICY.onnx_session_options(onnxruntime, intra_op=3).intra_op_num_threads == 3
     spinning = ThreadPolicy(onnx_spinning=True).onnx_session_options(onnxruntime)
     assert spinning.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+
+
+def test_x264_gets_one_thread_on_two_cores_and_decides_itself_on_more():
+    from silhouette_cam.sinks import X264
+    from silhouette_cam.threads import encoder_threads
+
+    assert [encoder_threads(cores) for cores in (1, 2, 4, 16)] == [1, 1, 0, 0]
+    assert X264["threads"] == str(encoder_threads())
