@@ -47,11 +47,8 @@ def atomic_output(path: str | os.PathLike, *, what: str = "file") -> Iterator[Pa
     it is) when the folder cannot be created or the file cannot be completed; the temp file is removed.
     """
     path = Path(path)
-    blocker = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise OSError(f"cannot write {what} {path}: {blocker} is a file, not a folder")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_parent_folder(path)
         # The temp name ends in the target suffix: some writers pick their format from it (onnx.save).
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
         os.close(fd)
