@@ -17,12 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+from common import MemorySource, demo_frames  # noqa: E402
+
 from silhouette_cam.device import make_pipeline  # noqa: E402
 from silhouette_cam.pipeline import PipelineSettings  # noqa: E402
 from silhouette_cam.segmenter import PersonSegmenter  # noqa: E402
@@ -31,35 +32,6 @@ JOBS = {"overlay": {"mode": "overlay"}, "silhouette": {"mode": "silhouette"},
         "cutout color": {"mode": "cutout", "background": "color"},
         "cutout blur": {"mode": "cutout", "background": "blur"}}
 WARMUP = 20
-
-
-def load_frames(count: int, size: tuple[int, int]) -> list[np.ndarray]:
-    frames: list[np.ndarray] = []
-    clip = REPO / "silhouette_cam" / "assets" / "demo_person.mp4"
-    while len(frames) < count:
-        capture = cv2.VideoCapture(str(clip))
-        while len(frames) < count:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
-        capture.release()
-    return frames
-
-
-class MemorySource:
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames, self.i, self.fps, self.name = frames, 0, 30.0, "memory"
-        self.size = (frames[0].shape[1], frames[0].shape[0])
-
-    def read(self):
-        if self.i >= len(self.frames):
-            return None
-        self.i += 1
-        return self.frames[self.i - 1], (self.i - 1) / self.fps
-
-    def close(self) -> None:
-        pass
 
 
 def run_job(segmenter, frames, job: dict, threaded: bool) -> dict:
@@ -93,7 +65,7 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    frames = load_frames(args.frames, (width, height))
+    frames = demo_frames(args.frames, (width, height))
     segmenter = PersonSegmenter(device=args.device, threads=1 if args.device == "cpu" else None)
     print(f"{width}x{height}, {args.frames} frames, {segmenter.device_label}, precision {segmenter.precision}\n")
     print("| job | engine | threaded | median ms | p90 ms | FPS | CPU ms/frame | stage medians ms |")

@@ -27,6 +27,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import MemorySource, demo_frames  # noqa: E402
 
 from silhouette_cam.render import FrameRenderer, RenderSettings  # noqa: E402
 
@@ -37,35 +40,6 @@ JOBS = {  # name -> RenderSettings fields
     "cutout blur": {"mode": "cutout", "background": "blur"},
 }
 SIZE = (1280, 720)
-
-
-def load_frames(count: int) -> list[np.ndarray]:
-    """The demo clip, looped to `count` frames at 1280x720 (OpenCV decoding: the MediaPipe side
-    process may lack PyAV)."""
-    frames: list[np.ndarray] = []
-    clip = REPO / "silhouette_cam" / "assets" / "demo_person.mp4"
-    while len(frames) < count:
-        capture = cv2.VideoCapture(str(clip))
-        while len(frames) < count:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_LINEAR))
-        capture.release()
-    return frames
-
-
-class MemorySource:
-    """Frames held in memory, with FrameSource's read() contract."""
-
-    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
-        self.frames, self.i, self.fps, self.size, self.name = frames, 0, fps, SIZE, "memory"
-
-    def read(self):
-        if self.i >= len(self.frames):
-            return None
-        self.i += 1
-        return self.frames[self.i - 1], (self.i - 1) / self.fps
 
 
 class CameraRateSource(MemorySource):
@@ -199,7 +173,7 @@ def bench_mediapipe(frames, job: dict, warmup: int = 20) -> dict[str, dict[str, 
 
 def mediapipe_side_process(python: str, count: int, jobs: list[str]) -> dict[str, dict[str, dict[str, float]]]:
     code = (f"import json,sys; sys.argv=['x']; sys.path.insert(0, {str(REPO / 'bench')!r}); "
-            f"import bench_pipeline as b; fr=b.load_frames({count}); "
+            f"import bench_pipeline as b; fr=b.demo_frames({count}, b.SIZE); "
             f"print(json.dumps({{n: b.bench_mediapipe(fr, b.JOBS[n]) for n in {jobs!r}}}))")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -229,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_thread_policy()  # as the app does at start-up
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
-    frames = load_frames(args.frames)
+    frames = demo_frames(args.frames, SIZE)
     mediapipe: dict[str, dict[str, dict[str, float]]] = {}
     if importlib.util.find_spec("mediapipe") is not None:
         mediapipe = {name: bench_mediapipe(frames, JOBS[name]) for name in args.jobs}

@@ -35,6 +35,39 @@ def test_frames(width: int = 1280, height: int = 720) -> list[np.ndarray]:
             for p in sorted(GOLDEN_INPUTS.glob("*.jpg"))]
 
 
+def demo_frames(count: int, size: tuple[int, int]) -> list[np.ndarray]:
+    """The bundled demo clip, looped to `count` frames of `size` (width, height), BGR uint8 (OpenCV
+    decoding: a MediaPipe side process or the GPU machine may lack PyAV)."""
+    frames: list[np.ndarray] = []
+    clip = Path(__file__).resolve().parents[1] / "silhouette_cam" / "assets" / "demo_person.mp4"
+    while len(frames) < count:
+        capture = cv2.VideoCapture(str(clip))
+        while len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
+        capture.release()
+    return frames
+
+
+class MemorySource:
+    """Frames held in memory, with FrameSource's read() / close() contract."""
+
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
+        self.frames, self.i, self.fps, self.name = frames, 0, fps, "memory"
+        self.size = (frames[0].shape[1], frames[0].shape[0])
+
+    def read(self):
+        if self.i >= len(self.frames):
+            return None
+        self.i += 1
+        return self.frames[self.i - 1], (self.i - 1) / self.fps
+
+    def close(self) -> None:
+        pass
+
+
 def summarize(times_ms: list[float]) -> tuple[float, float]:
     return float(np.median(times_ms)), float(np.percentile(times_ms, 90))
 
