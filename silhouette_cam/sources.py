@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from silhouette_cam.errors import describe, warn
-from silhouette_cam.image_files import IMAGE_SUFFIXES, check_image_size, read_image
+from silhouette_cam.image_files import IMAGE_SUFFIXES, MIN_SIDE, check_image_size, read_image
 
 
 def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -357,15 +357,27 @@ def open_camera_or_demo(spec: str | int = 0) -> tuple[FrameSource, str | None]:
         return open_source("demo"), f"{exc}; showing the demo clip instead"
 
 
+def read_background_sample(path: str | os.PathLike, kind: str, *, min_side: int = MIN_SIDE) -> None:
+    """Read what the renderer will read from a background file: the image (`kind` "image"), or the
+    first frame of the video. Raises the reader's ValueError / OSError; ValueError for a video
+    without frames."""
+    if kind == "image":
+        read_image(path, min_side=min_side)
+        return
+    video = VideoFileSource(path, loop=True)
+    try:
+        if video.read() is None:
+            raise ValueError("it holds no frames")
+    finally:
+        video.close()
+
+
 def check_background_file(path: str | os.PathLike) -> str:
     """Read a background file once -> "image" or "video"; ValueError/OSError naming it as the background."""
     path = Path(path)
     kind = "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
     try:
-        if kind == "image":
-            read_image(path)
-        else:
-            VideoFileSource(path).close()
+        read_background_sample(path, kind)
     except (ValueError, OSError) as exc:
         raise type(exc)(f"background {kind} cannot be used: {describe(exc)}") from None
     return kind

@@ -28,20 +28,10 @@ def background_problem(settings: PipelineSettings) -> str:
     expected = "a PNG, JPEG, BMP, WebP or TIFF image" if kind == "image" else "a video file"
     if not Path(path).is_file():
         return f"background {kind} {path} is gone (expected {expected})"
+    from silhouette_cam.sources import read_background_sample
+
     try:
-        if kind == "image":
-            from silhouette_cam.image_files import read_image
-
-            read_image(path, min_side=1)  # as the renderer reads it: any size, scaled to cover
-        else:
-            from silhouette_cam.sources import VideoFileSource
-
-            video = VideoFileSource(path, loop=True)
-            try:
-                if video.read() is None:
-                    raise ValueError("it holds no frames")
-            finally:
-                video.close()
+        read_background_sample(path, kind, min_side=1)  # as the renderer reads it: any size, scaled to cover
     except Exception as exc:  # noqa: BLE001 — any failure means the file cannot serve as a background
         return f"background {kind} {path} cannot be read (expected {expected}): {describe(exc)}"
     return ""
