@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from silhouette_cam.frames import IMAGE_SUFFIXES, read_image
+from silhouette_cam.image_files import IMAGE_SUFFIXES, read_image
 from silhouette_cam.segmenter import PersonSegmenter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

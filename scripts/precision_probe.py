@@ -26,7 +26,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from silhouette_cam.frames import read_image  # noqa: E402
+from silhouette_cam.image_files import read_image  # noqa: E402
 from silhouette_cam.segmenter import PersonSegmenter  # noqa: E402
 
 GOLDEN = REPO / "tests" / "fixtures" / "golden"

@@ -7,4 +7,6 @@ from __future__ import annotations
 
 MODES = ("overlay", "cutout", "silhouette", "mask")
 BACKGROUNDS = ("transparent", "color", "image", "video", "blur")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")  # a background file that is a still image
+# Image files the project reads (image_files.read_image, Pillow): inputs, masks and still backgrounds;
+# any other --background file is a video.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")

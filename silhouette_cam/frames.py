@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def check_frame(frame: object, *, name: str = "frame") -> None:
@@ -31,12 +27,3 @@ def stretch_matrix(src_width: int, src_height: int, dst_width: int, dst_height: 
     moved a portrait's mask by up to 0.23 in probability.
     """
     return np.array([[dst_width / src_width, 0.0, 0.0], [0.0, dst_height / src_height, 0.0]], np.float64)
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file -> `[H, W, 3]` uint8 BGR (grayscale and alpha are dropped to 3 channels).
-
-    The project's one reader is `image_files.read_image` (any file name, a pixel limit); this forwards to it."""
-    from silhouette_cam.image_files import read_image as read_image_file  # Pillow: only when used
-
-    return read_image_file(path)

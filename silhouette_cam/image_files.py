@@ -23,9 +23,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from silhouette_cam.atomic_file import write_bytes
+from silhouette_cam.choices import IMAGE_SUFFIXES
 from silhouette_cam.errors import warn
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 MAX_PIXELS_ENV = "SILHOUETTE_CAM_MAX_PIXELS"
 # 12.5 MP (e.g. 4330x2886): above any phone photo's default mode, and segmenting it stays well under
 # 1 GB; a 30000x30000 PNG of 2.7 MB would otherwise need ~6 GB before anything could fail.

@@ -119,3 +119,16 @@ def test_the_window_takes_a_background_image(tmp_path) -> None:
     image.write_bytes(b"")
     settings = build_settings(parse("gui", "--mode", "cutout", "--background", str(image)))
     assert (settings.render.background, settings.render.background_path) == ("image", str(image))
+
+
+def test_a_background_file_is_an_image_by_the_same_suffixes_the_image_reader_reads(tmp_path) -> None:
+    from silhouette_cam.cli.options import background_changes
+    from silhouette_cam.image_files import IMAGE_SUFFIXES
+
+    for suffix in IMAGE_SUFFIXES:  # e.g. a .tif was taken for a video and decoded again every frame
+        picture = tmp_path / f"bg{suffix}"
+        picture.write_bytes(b"")
+        assert background_changes(str(picture)) == {"background": "image", "background_path": str(picture)}
+    clip = tmp_path / "bg.mp4"
+    clip.write_bytes(b"")
+    assert background_changes(str(clip))["background"] == "video"

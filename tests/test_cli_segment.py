@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from silhouette_cam.cli import main
-from silhouette_cam.frames import read_image
+from silhouette_cam.image_files import read_image
 from silhouette_cam.segmenter import PersonSegmenter
 from tests.conftest import FIXTURES, REPO_ROOT
 

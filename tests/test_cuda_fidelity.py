@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from silhouette_cam.frames import read_image
+from silhouette_cam.image_files import read_image
 from silhouette_cam.inference import TorchRunner
 from silhouette_cam.model import build_model, shipped_weights_path
 from silhouette_cam.segmenter import PersonSegmenter

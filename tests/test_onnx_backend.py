@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from silhouette_cam.cli import main
-from silhouette_cam.frames import read_image
+from silhouette_cam.image_files import read_image
 from silhouette_cam.model import load_weights, save_weights, shipped_weights_path
 from silhouette_cam.onnx_runner import onnx_path_for, open_onnx_session
 from silhouette_cam.segmenter import PersonSegmenter

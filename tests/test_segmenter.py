@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from silhouette_cam.errors import DeviceError
-from silhouette_cam.frames import read_image
+from silhouette_cam.image_files import read_image
 from silhouette_cam.segmenter import PersonSegmenter, resolve_device
 from tests.conftest import FIXTURES
 

@@ -167,7 +167,7 @@ def test_keep_must_be_best_or_last(shapes, tmp_path):
 
 def test_training_writes_an_onnx_export_that_onnx_runtime_runs_like_torch(shapes, tmp_path):
     pytest.importorskip("onnxscript", reason="exporting needs the [convert] extra: pip install -e '.[convert]'")
-    from silhouette_cam.frames import read_image
+    from silhouette_cam.image_files import read_image
     from silhouette_cam.segmenter import PersonSegmenter
     from tests.conftest import FIXTURES
 
