@@ -49,11 +49,13 @@ def send_frames(frames: Iterable, camera, *, pacer=None, report: Callable[[], No
                 report_every_s: float = REPORT_EVERY_S, clock: Callable[[], float] = time.perf_counter) -> None:
     """Write each ProcessedFrame to `camera` (its RGBA when the camera takes alpha), held back by
     `pacer` (a SourcePacer) until it is due; `report()` every `report_every_s` of `clock`."""
+    from silhouette_cam.frame_sinks import frame_pixels  # OpenCV: only when frames are sent
+
     next_report = clock() + report_every_s
     for out in frames:
         if pacer is not None:
             pacer.wait(out.timestamp_s)
-        camera.write(out.rgba if camera.alpha and out.rgba is not None else out.image, out.timestamp_s)
+        camera.write(frame_pixels(out, camera.alpha, pad=False), out.timestamp_s)  # RGBA only where it has alpha
         if report is not None and clock() >= next_report:
             report()
             next_report = clock() + report_every_s
