@@ -161,8 +161,7 @@ class RecordingControl:
 
     def _start(self, path: Path, image: np.ndarray, alpha: bool) -> None:
         height, width = image.shape[:2]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # (the recorder makes its folder, naming a file in the way)
             self._recorder = self._open_recorder(path, self.fps, (width, height), alpha, self.time_base)
             self._alpha = alpha
         except Exception as exc:  # noqa: BLE001 — any failure here is reported, never fatal to the view
@@ -172,8 +171,7 @@ class RecordingControl:
         self._on_started(str(path), str(getattr(self._recorder, "codec", "")))
 
     def _snapshot(self, path: Path, image: np.ndarray) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # (save_snapshot makes its folder)
             self._save_snapshot(path, image)
         except Exception as exc:  # noqa: BLE001
             self._on_error(f"cannot save snapshot {path}: {exc}")
