@@ -92,6 +92,9 @@ def test_bad_inputs_name_the_thing(tmp_path):
 
 
 def test_missing_camera_falls_back_to_demo_with_message(capfd):
+    from silhouette_cam.opencv_log import quiet_opencv_log
+
+    quiet_opencv_log()  # as the CLI and the window do at start-up (alone, this test used to fail)
     with pytest.raises(OSError, match="camera"):
         CameraSource(97)
     source, message = open_camera_or_demo(97)
