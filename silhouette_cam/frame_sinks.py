@@ -83,7 +83,11 @@ class ImageSink:
 
 
 def owned_copy(frame: ProcessedFrame) -> ProcessedFrame:
-    """A copy whose pixels outlive the renderer's buffer ring (the writer thread reads them later)."""
+    """A frame whose pixels stay valid while the writer thread holds it: the same pixels when the
+    renderer never draws over held ones (`pixels_kept`; a 720p copy was 0.7 ms of the rendering
+    thread's time per frame), else copies."""
+    if frame.pixels_kept:
+        return dataclasses.replace(frame, timings_ms=dict(frame.timings_ms))
     rgba = None if frame.rgba is None else frame.rgba.copy()
     return dataclasses.replace(frame, image=frame.image.copy(), rgba=rgba, timings_ms=dict(frame.timings_ms))
 

@@ -104,7 +104,9 @@ class Analysis:
 
 @dataclass
 class ProcessedFrame:
-    """A rendered frame. image/rgba live in the renderer's buffer ring: copy them to keep them long."""
+    """A rendered frame. With `pixels_kept` (the CPU renderer) image and rgba are read-only views
+    that are never drawn over while anything holds them; otherwise (the CUDA path's download ring)
+    they are overwritten a few frames later: copy them to keep them (frame_sinks.owned_copy)."""
 
     image: np.ndarray                # [H, W, 3] RGB uint8 for display (transparent cutout on a checkerboard)
     rgba: np.ndarray | None          # [H, W, 4] RGBA uint8 for a transparent cutout, else None
@@ -113,6 +115,7 @@ class ProcessedFrame:
     timestamp_s: float = 0.0         # the source's timestamp of the frame
     index: int = 0                   # frame number since the pipeline was created or reset
     class_map: np.ndarray | None = None
+    pixels_kept: bool = False        # image/rgba stay valid while held (see above)
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class FramePipeline:
         self.fps_meter.tick()
         timings = dict(analysis.timings_ms, refine=refine_ms, render=render_ms)
         return ProcessedFrame(image, rgba, analysis.mask, timings, analysis.timestamp_s, analysis.index,
-                              analysis.class_map)
+                              analysis.class_map, pixels_kept=True)
 
     def process(self, frame_bgr: np.ndarray, *, timestamp_s: float = 0.0, capture_ms: float = 0.0) -> ProcessedFrame:
         """Segment, refine and render one frame (all on the calling thread)."""

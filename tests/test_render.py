@@ -105,12 +105,20 @@ def test_background_image_and_bad_path(tmp_path, scene):
                                                            background_path=str(tmp_path / "missing.png")))
 
 
-def test_buffers_are_reused_across_frames_and_modes(scene):
+def test_buffers_are_reused_across_frames_and_modes_but_never_while_held(scene):
     frame, mask = scene
     renderer = FrameRenderer(ring=2)
-    outs = [renderer.render(frame, mask, RenderSettings(mode=m))[0] for m in ("overlay", "silhouette", "mask")]
-    assert outs[2] is outs[0]  # a ring of two: the third frame reuses the first buffer
-    assert outs[1] is not outs[0]
+    first = renderer.render(frame, mask, RenderSettings(mode="overlay"))[0]
+    first_buffer = id(first.base)  # an id: holding the buffer itself would keep it from reuse
+    del first
+    second = renderer.render(frame, mask, RenderSettings(mode="silhouette"))[0]
+    third = renderer.render(frame, mask, RenderSettings(mode="mask"))[0]
+    assert id(third.base) == first_buffer != id(second.base)  # a ring of two, nobody held the first
+    assert not third.flags.writeable  # a shown frame is not drawn into
+    # Frames that are kept (a writer thread's queue) are never drawn over, however many follow.
+    kept = [renderer.render(frame, np.full_like(mask, i / 10), RenderSettings(mode="mask"))[0] for i in range(8)]
+    assert [int(image[0, 0, 0]) for image in kept] == [round(255 * i / 10) for i in range(8)]
+    assert len({id(image.base) for image in kept}) == 8
 
 
 def test_multiclass_overlay_colors_classes_and_draws_a_legend(scene):
@@ -193,3 +201,30 @@ def test_blending_only_around_the_person_equals_blending_the_whole_frame(mode):
             expected = cv2.add(cv2.multiply(background, cv2.bitwise_not(alpha3), scale=1 / 255),
                                cv2.multiply(foreground, alpha3, scale=1 / 255))
         np.testing.assert_array_equal(image, expected)
+
+
+def test_reused_buffers_draw_the_same_frames_as_fresh_ones_across_modes_colors_and_boxes():
+    """A buffer that held a solid background outside an earlier box is painted only where that box
+    leaves the new one (see _paint_outside): across switches of mode, color and person box, every
+    frame must equal what a fresh renderer draws."""
+    rng = np.random.default_rng(11)
+    # A ring of two with the last frame still held: each frame draws into the buffer of the one
+    # two steps back, so most steps find a known background (same mode and color) and some do not.
+    a, b = (10, 200, 30), (200, 10, 90)
+    steps = [("silhouette", a, (2, 30, 5, 40)), ("silhouette", a, (10, 36, 20, 58)), ("silhouette", a, (0, 12, 30, 60)),
+             ("silhouette", a, None), ("silhouette", a, (5, 38, 2, 20)), ("color", a, (0, 20, 0, 20)),
+             ("color", a, (8, 30, 10, 45)), ("color", a, (20, 40, 5, 60)), ("silhouette", b, (12, 28, 12, 48)),
+             ("overlay", a, (3, 33, 3, 50)), ("silhouette", b, (0, 40, 25, 35)), ("mask", a, (1, 2, 1, 2)),
+             ("color", a, (0, 40, 0, 60)), ("silhouette", b, (6, 9, 6, 9))]
+    renderer = FrameRenderer(ring=2)
+    for index, (mode, color, box) in enumerate(steps):
+        frame = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+        mask = np.zeros((40, 60), np.float32)
+        if box is not None:
+            mask[box[0]:box[1], box[2]:box[3]] = rng.random((box[1] - box[0], box[3] - box[2]), dtype=np.float32)
+            mask[box[0], box[2]] = mask[box[1] - 1, box[3] - 1] = 1.0  # the box is the mask's own
+        settings = RenderSettings(mode="cutout" if mode == "color" else mode, background="color",
+                                  background_color=color, silhouette_background=color, person_color=(240, 230, 5))
+        image, _ = renderer.render(frame, mask, settings)
+        expected, _ = FrameRenderer().render(frame, mask, settings)
+        np.testing.assert_array_equal(image, expected, err_msg=f"step {index}: {mode} {box}")

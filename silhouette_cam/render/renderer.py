@@ -5,13 +5,16 @@
 
 Full-frame buffers are allocated once per frame size and reused. Blending runs on uint8 with an
 8-bit alpha (OpenCV's saturating multiply/add: faster than a float blend, at most 1 level off the
-exact one; docs/pipeline.md has the numbers); a silhouette is one lookup table. Outputs rotate through a ring
-of `ring` buffers, so a returned image stays valid until `ring - 1` more frames have been
-rendered; copy it to keep it longer.
+exact one; docs/pipeline.md has the numbers); a silhouette is one lookup table.
+
+Outputs are read-only views of a ring of buffers (OutputRing): a buffer is drawn into again only
+after `ring - 1` more frames AND once nothing holds a view of it any more, so a returned image
+stays valid for as long as it is kept (the writer thread keeps frames without copying them).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +86,7 @@ class FrameRenderer:
         if ring < 2:
             raise ValueError(f"ring must be >= 2, got {ring}")
         self._ring = ring
+        self._outputs: OutputRing | None = None
         self._size: tuple[int, int] | None = None
         self._background = BackgroundSource()
         self._solid: dict[tuple[str, RGB], np.ndarray] = {}
@@ -93,9 +97,7 @@ class FrameRenderer:
         if self._size == (h, w):
             return
         self._size = (h, w)
-        self._outputs = [np.empty((h, w, 3), np.uint8) for _ in range(self._ring)]
-        self._rgba = [np.empty((h, w, 4), np.uint8) for _ in range(self._ring)]
-        self._slot = 0
+        self._outputs = OutputRing((h, w), self._ring)
         self._rgb = np.empty((h, w, 3), np.uint8)
         self._alpha_u8 = np.empty((h, w), np.uint8)
         self._alpha3 = np.empty((h, w, 3), np.uint8)
@@ -127,17 +129,21 @@ class FrameRenderer:
         if mask.shape != (h, w):
             raise ValueError(f"mask shape {mask.shape} != frame size {(h, w)}")
         self._allocate(h, w)
-        out = self._outputs[self._slot]
-        rgba_out = self._rgba[self._slot]
-        self._slot = (self._slot + 1) % self._ring
-        mode = settings.mode
+        slot = self._outputs.take()
+        image, rgba = self._draw(frame_bgr, mask, settings, class_map, class_names, slot)
+        return _read_only(image), None if rgba is None else _read_only(rgba)
+
+    def _draw(self, frame_bgr, mask, settings, class_map, class_names, slot: OutputSlot):
+        h, w = frame_bgr.shape[:2]
+        out, mode = slot.image, settings.mode
+        known, slot.solid_outside = slot.solid_outside, None  # what it held; drawing may change it
         if mode == "mask":
             cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
             cv2.cvtColor(self._alpha_u8, cv2.COLOR_GRAY2RGB, dst=out)
             return out, None
         if mode == "silhouette":
             return self._silhouette(mask, parse_color(settings.person_color),
-                                    parse_color(settings.silhouette_background), out), None
+                                    parse_color(settings.silhouette_background), slot, known), None
         if mode == "overlay":  # the frame is the background: converted straight into the output
             cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=out)
             return self._overlay(mask, settings, class_map, class_names, out), None
@@ -148,13 +154,16 @@ class FrameRenderer:
         if background == "transparent":
             if self._checker is None:
                 self._checker = checkerboard(h, w, settings.checker_size)
+            rgba_out = slot.rgba()
             cv2.cvtColor(self._rgb, cv2.COLOR_RGB2RGBA, dst=rgba_out)
             cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
             rgba_out[..., 3] = self._alpha_u8
             return self._blend(self._checker, self._rgb, mask, out), rgba_out
         if background == "color":
-            bg = self._solid_image("background", parse_color(settings.background_color))
-        elif background == "blur":  # blurred straight into the output, then blended in place: no copy
+            color = parse_color(settings.background_color)
+            bg = self._solid_image("background", color)
+            return self._blend(bg, self._rgb, mask, out, slot=slot, known=known, key=("background", color)), None
+        if background == "blur":  # blurred straight into the output, then blended in place: no copy
             bg = mask_weighted_blur(self._rgb, mask, settings.blur_sigma, out=out)
         elif background in ("image", "video"):
             bg = self._background.frame(background, Path(settings.background_path), (w, h))
@@ -163,16 +172,21 @@ class FrameRenderer:
         return self._blend(bg, self._rgb, mask, out), None
 
     def _blend(self, background: np.ndarray, foreground: np.ndarray, alpha: np.ndarray,
-               out: np.ndarray, opacity: float = 1.0) -> np.ndarray:
+               out: np.ndarray, opacity: float = 1.0, *, slot: OutputSlot | None = None,
+               known: SolidOutside | None = None, key: tuple | None = None) -> np.ndarray:
         """out = background * (1 - a) + foreground * a, a = alpha * opacity per pixel (alpha [H, W]
         float32 0..1), in uint8: a rounded to 1/255 steps; each product rounded, so out is within 1 of
         exact (exact where a is 0 or 1). `background` may be `out` itself.
 
         Blended only in the box around the pixels where a is not 0 (the person: often a third of
-        the frame); elsewhere out is the background as is, which the blend would give exactly."""
+        the frame); elsewhere out is the background as is, which the blend would give exactly.
+        A solid background (`key` names it; `slot` is out's, `known` what it held) is painted only
+        where the buffer may differ from it (see _paint_outside)."""
         cv2.convertScaleAbs(alpha, dst=self._alpha_u8, alpha=255.0 * opacity)
         box = _nonzero_box(self._alpha_u8)
-        if background is not out:
+        if slot is not None:
+            _paint_outside(background, slot, known, key, box)
+        elif background is not out:
             _copy_outside(background, out, box)
         if box is None:
             return out
@@ -185,8 +199,10 @@ class FrameRenderer:
         cv2.add(target, fg_part, dst=target)
         return out
 
-    def _silhouette(self, mask: np.ndarray, person: RGB, background: RGB, out: np.ndarray) -> np.ndarray:
+    def _silhouette(self, mask: np.ndarray, person: RGB, background: RGB, slot: OutputSlot,
+                    known: SolidOutside | None) -> np.ndarray:
         """Two constant colors blended by the mask: one lookup table from the 8-bit alpha."""
+        out = slot.image
         key = (person, background)
         if self._silhouette_lut is None or self._silhouette_lut[0] != key:
             level = np.arange(256, dtype=np.float64)[:, None] / 255.0
@@ -195,7 +211,7 @@ class FrameRenderer:
         cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
         # The lookup only around the person: elsewhere the alpha is 0, the background color.
         box = _nonzero_box(self._alpha_u8)
-        _copy_outside(self._solid_image("silhouette", background), out, box)
+        _paint_outside(self._solid_image("silhouette", background), slot, known, ("silhouette", background), box)
         if box is not None:
             y0, y1, x0, x1 = box
             alpha3 = self._alpha3[y0:y1, x0:x1]
@@ -223,6 +239,89 @@ def _nonzero_box(alpha_u8: np.ndarray) -> Box | None:
     """[H, W] uint8 -> the box (y0, y1, x0, x1) around its nonzero pixels, None when there are none."""
     x, y, w, h = cv2.boundingRect(alpha_u8)
     return (y, y + h, x, x + w) if w else None
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view (it keeps the buffer held, see OutputRing; nobody draws into a shown frame)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+SolidOutside = tuple[tuple, Box | None]  # (solid background's key, box): the buffer is that color outside box
+
+
+@dataclass(eq=False)
+class OutputSlot:
+    """One output buffer of the ring, and what it is known to hold (renderer-internal)."""
+
+    image: np.ndarray                              # [H, W, 3] uint8
+    _rgba: np.ndarray | None = None                # [H, W, 4] uint8, made on first use
+    solid_outside: SolidOutside | None = None      # None: unknown
+
+    def rgba(self) -> np.ndarray:
+        if self._rgba is None:
+            self._rgba = np.empty((*self.image.shape[:2], 4), np.uint8)
+        return self._rgba
+
+    def held_elsewhere(self) -> bool:
+        """True while anything but this slot references its buffers (a returned view counts)."""
+        # getrefcount's own argument, the attribute: 2 for a buffer nobody else holds.
+        return sys.getrefcount(self.image) > 2 or (self._rgba is not None and sys.getrefcount(self._rgba) > 2)
+
+
+class OutputRing:
+    """The renderer's output buffers: taken in turn, skipping any still held elsewhere (then a new one
+    joins the ring; at most `limit` are tracked, past that the oldest is left to its holder)."""
+
+    def __init__(self, size: tuple[int, int], ring: int, limit: int = 16) -> None:
+        self._size, self._limit = size, max(limit, ring)
+        self._slots = [OutputSlot(np.empty((*size, 3), np.uint8)) for _ in range(ring)]
+        self._next = 0
+
+    def take(self) -> OutputSlot:
+        count = len(self._slots)
+        for step in range(count):
+            index = (self._next + step) % count
+            if not self._slots[index].held_elsewhere():
+                self._next = (index + 1) % count
+                return self._slots[index]
+        slot = OutputSlot(np.empty((*self._size, 3), np.uint8))  # every buffer is held: one more
+        position = self._next % count
+        if count >= self._limit:
+            self._slots[position] = slot  # the one it replaces stays alive for its holder, untracked
+        else:
+            self._slots.insert(position, slot)
+        self._next = (position + 1) % len(self._slots)
+        return slot
+
+
+def _paint_outside(background: np.ndarray, slot: OutputSlot, known: SolidOutside | None, key: tuple,
+                   box: Box | None) -> None:
+    """slot.image = background (a solid color named `key`) everywhere but inside box, then noted.
+
+    When the buffer already held that color outside an earlier box (`known`, its state before this
+    frame), only that box's part outside the new one is painted: a silhouette's background costs a
+    strip per frame instead of most of the frame (0.8 ms a 720p frame on a 2-core VM)."""
+    if known is not None and known[0] == key:
+        if known[1] is not None:
+            for y0, y1, x0, x1 in _minus(known[1], box):
+                np.copyto(slot.image[y0:y1, x0:x1], background[y0:y1, x0:x1])
+    else:
+        _copy_outside(background, slot.image, box)
+    slot.solid_outside = (key, box)
+
+
+def _minus(a: Box, b: Box | None) -> list[Box]:
+    """Box a without box b: up to four boxes (rows y0:y1, columns x0:x1), none empty."""
+    y0, y1, x0, x1 = a
+    if b is None:
+        return [a]
+    iy0, iy1, ix0, ix1 = max(y0, b[0]), min(y1, b[1]), max(x0, b[2]), min(x1, b[3])
+    if iy0 >= iy1 or ix0 >= ix1:
+        return [a]
+    parts = ((y0, iy0, x0, x1), (iy1, y1, x0, x1), (iy0, iy1, x0, ix0), (iy0, iy1, ix1, x1))
+    return [p for p in parts if p[0] < p[1] and p[2] < p[3]]
 
 
 def _copy_outside(src: np.ndarray, dst: np.ndarray, box: Box | None) -> None:
