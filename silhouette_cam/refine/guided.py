@@ -123,10 +123,15 @@ class FastGuidedUpsampler:
         if not (0 <= height - tiled_h < factor and 0 <= width - tiled_w < factor):
             raise ValueError(f"a {w}x{h} grid at factor {factor} does not tile a {width}x{height} frame")
         out = self._outputs.take((height, width))
-        out.fill(min(max(float(outside), 0.0), 1.0))
         y0, y1, x0, x1 = r0 * factor, r1 * factor, c0 * factor, c1 * factor
+        constant = min(max(float(outside), 0.0), 1.0)
         if y1 <= y0 or x1 <= x0:
+            out.fill(constant)
             return out
+        # The constant around the block only (the block's pixels are all written below).
+        for rows, cols in ((slice(0, y0), slice(None)), (slice(y1, None), slice(None)),
+                           (slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, None))):
+            out[rows, cols] = constant
         region = out[y0:y1, x0:x1]
         cv2.resize(block[-1], (x1 - x0, y1 - y0), dst=region, interpolation=cv2.INTER_LINEAR)
         gains = cv2.merge(list(block[:channels])) if channels > 1 else block[0][..., None]  # [bh, bw, C]
