@@ -55,18 +55,6 @@ def encoder_threads(cores: int | None = None) -> int:
     return 1 if cores <= 2 else 0
 
 
-def decoder_thread_type(cores: int | None = None) -> str:
-    """How FFmpeg's decoder may split a video's frames over threads (PyAV's `thread_type`). On two
-    cores or fewer "SLICE": frame threads (one decoder per core, each a frame ahead) only add
-    hand-offs and buffered frames while the pipeline's stages fill the cores; 600 720p frames
-    decoded to BGR took 3.4-3.8 s CPU with slices vs 3.7-4.0 s with frame threads (AMD EPYC 2-core
-    VM, 2026-12-06), and 720p still decodes at 250+ FPS. More cores: "AUTO" (frame threads keep 4K fed)."""
-    import os
-
-    cores = (os.cpu_count() or 1) if cores is None else cores
-    return "SLICE" if cores <= 2 else "AUTO"
-
-
 def apply_thread_policy(policy: ThreadPolicy = THREAD_POLICY) -> None:
     """Apply the process-wide part of `policy` (OpenCV's pool size). Idempotent; call at start-up."""
     if policy.cv_threads is not None:

@@ -35,12 +35,3 @@ def test_x264_gets_one_thread_on_two_cores_and_decides_itself_on_more():
     assert [encoder_threads(cores) for cores in (1, 2, 4, 16)] == [1, 1, 0, 0]
     assert X264["threads"] == str(encoder_threads())
 
-
-def test_video_decoding_uses_frame_threads_only_with_cores_to_spare():
-    from silhouette_cam.sources import VideoFileSource
-    from silhouette_cam.threads import decoder_thread_type
-    from tests.conftest import REPO_ROOT
-
-    assert [decoder_thread_type(cores) for cores in (1, 2, 4, 16)] == ["SLICE", "SLICE", "AUTO", "AUTO"]
-    with VideoFileSource(REPO_ROOT / "silhouette_cam" / "assets" / "demo_person.mp4") as source:
-        assert source._stream.thread_type.name == decoder_thread_type()
