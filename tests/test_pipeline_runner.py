@@ -71,7 +71,7 @@ def test_every_frame_in_order_to_the_sinks_which_are_closed_at_the_end():
     assert set(runner.pipeline.stats.stage_ms) >= {"capture", "segment", "refine", "render", "write"}
 
 
-def test_sink_frames_are_owned_copies_not_the_renderers_ring():
+def test_sink_frames_keep_their_pixels_while_rendering_goes_on():
     sink = ListSink()
     with PipelineRunner(raw_pipeline(), CountingSource(20), sinks=[sink]) as runner:
         list(runner)
