@@ -215,7 +215,8 @@ def test_reused_buffers_draw_the_same_frames_as_fresh_ones_across_modes_colors_a
              ("silhouette", a, None), ("silhouette", a, (5, 38, 2, 20)), ("color", a, (0, 20, 0, 20)),
              ("color", a, (8, 30, 10, 45)), ("color", a, (20, 40, 5, 60)), ("silhouette", b, (12, 28, 12, 48)),
              ("overlay", a, (3, 33, 3, 50)), ("silhouette", b, (0, 40, 25, 35)), ("mask", a, (1, 2, 1, 2)),
-             ("color", a, (0, 40, 0, 60)), ("silhouette", b, (6, 9, 6, 9))]
+             ("color", a, (0, 40, 0, 60)), ("silhouette", b, (6, 9, 6, 9)), ("transparent", a, (3, 20, 3, 30)),
+             ("transparent", a, (10, 38, 20, 50)), ("transparent", a, (0, 9, 0, 9)), ("color", a, (5, 25, 5, 25))]
     renderer = FrameRenderer(ring=2)
     for index, (mode, color, box) in enumerate(steps):
         frame = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
@@ -223,8 +224,12 @@ def test_reused_buffers_draw_the_same_frames_as_fresh_ones_across_modes_colors_a
         if box is not None:
             mask[box[0]:box[1], box[2]:box[3]] = rng.random((box[1] - box[0], box[3] - box[2]), dtype=np.float32)
             mask[box[0], box[2]] = mask[box[1] - 1, box[3] - 1] = 1.0  # the box is the mask's own
-        settings = RenderSettings(mode="cutout" if mode == "color" else mode, background="color",
+        settings = RenderSettings(mode="cutout" if mode in ("color", "transparent") else mode,
+                                  background="transparent" if mode == "transparent" else "color",
                                   background_color=color, silhouette_background=color, person_color=(240, 230, 5))
-        image, _ = renderer.render(frame, mask, settings)
-        expected, _ = FrameRenderer().render(frame, mask, settings)
+        image, rgba = renderer.render(frame, mask, settings)
+        expected, expected_rgba = FrameRenderer().render(frame, mask, settings)
         np.testing.assert_array_equal(image, expected, err_msg=f"step {index}: {mode} {box}")
+        assert (rgba is None) == (mode != "transparent")
+        if rgba is not None:
+            np.testing.assert_array_equal(rgba, expected_rgba, err_msg=f"step {index}: {mode} {box}")

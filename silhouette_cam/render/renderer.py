@@ -158,7 +158,8 @@ class FrameRenderer:
             cv2.cvtColor(self._rgb, cv2.COLOR_RGB2RGBA, dst=rgba_out)
             cv2.convertScaleAbs(mask, dst=self._alpha_u8, alpha=255.0)
             rgba_out[..., 3] = self._alpha_u8
-            return self._blend(self._checker, self._rgb, mask, out), rgba_out
+            # The checkerboard changes only with the frame size, which brings a new ring.
+            return self._blend(self._checker, self._rgb, mask, out, slot=slot, known=known, key=("checker",)), rgba_out
         if background == "color":
             color = parse_color(settings.background_color)
             bg = self._solid_image("background", color)
@@ -180,8 +181,8 @@ class FrameRenderer:
 
         Blended only in the box around the pixels where a is not 0 (the person: often a third of
         the frame); elsewhere out is the background as is, which the blend would give exactly.
-        A solid background (`key` names it; `slot` is out's, `known` what it held) is painted only
-        where the buffer may differ from it (see _paint_outside)."""
+        A constant background (a color, the checkerboard: `key` names it; `slot` is out's, `known`
+        what it held) is painted only where the buffer may differ from it (see _paint_outside)."""
         cv2.convertScaleAbs(alpha, dst=self._alpha_u8, alpha=255.0 * opacity)
         box = _nonzero_box(self._alpha_u8)
         if slot is not None:
@@ -298,7 +299,8 @@ class OutputRing:
 
 def _paint_outside(background: np.ndarray, slot: OutputSlot, known: SolidOutside | None, key: tuple,
                    box: Box | None) -> None:
-    """slot.image = background (a solid color named `key`) everywhere but inside box, then noted.
+    """slot.image = background (an image that does not change, named `key`) everywhere but inside
+    box, then noted.
 
     When the buffer already held that color outside an earlier box (`known`, its state before this
     frame), only that box's part outside the new one is painted: a silhouette's background costs a
