@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import cv2
@@ -230,3 +231,15 @@ def test_without_pyvirtualcam_the_message_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # import fails as if not installed
     with pytest.raises(VirtualCameraUnavailable, match=r"pip install 'silhouette_cam\[virtualcam\]'"):
         VirtualCamera(size=(8, 8), fps=30)
+
+
+def test_virtual_camera_options_round_trip_and_bad_stored_values_give_the_defaults():
+    from silhouette_cam.live.virtual_camera import DEFAULT_MATTE, VirtualCameraOptions
+
+    options = VirtualCameraOptions(size=(1920, 1080), matte_color=(1, 2, 3))
+    assert VirtualCameraOptions.from_dict(json.loads(json.dumps(options.to_dict()))) == options
+    assert VirtualCameraOptions.from_dict({}) == VirtualCameraOptions()
+    bad = VirtualCameraOptions.from_dict({"size": [1000, 1000], "matte_color": [0, 300, 0]})
+    assert bad == VirtualCameraOptions(size=None, matte_color=DEFAULT_MATTE)
+    assert VirtualCameraOptions.from_dict({"size": None, "matte_color": [True, 0, 0]}).matte_color == DEFAULT_MATTE
+    assert VirtualCameraOptions.from_dict({"size": "640x480", "matte_color": [9, 9]}) == VirtualCameraOptions()

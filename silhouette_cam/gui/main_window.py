@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.device_label = ""
         self._source_name = ""
         self._fallback_notice = False
-        self.virtual_camera_options = VirtualCameraOptions()
+        self.virtual_camera_options = VirtualCameraOptions.from_dict(store.virtual_camera)
         self.virtual_camera_device = ""  # "" while nothing is sent
         mode = launch.mode or store.mode
         # Stored settings (a value that no longer validates keeps its default), then the command line's.
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         for size, action in self.commands.camera_sizes.items():
             action.triggered.connect(lambda _=False, size=size: self.set_virtual_camera_options(size=size))
         self.commands.matte_color.triggered.connect(self._choose_matte_color)
+        self.commands.camera_sizes[self.virtual_camera_options.size].setChecked(True)  # remembered
         self.commands.hud.toggled.connect(self.hud.setVisible)
         self.commands.fullscreen.toggled.connect(self.set_fullscreen)
         self.commands.leave_fullscreen.triggered.connect(lambda: self.commands.fullscreen.setChecked(False))
@@ -438,6 +439,7 @@ class MainWindow(QMainWindow):
                           if name != "mode"}  # the mode is stored on its own
         store.controls = self.panel.values.changes_from_defaults()
         store.hud_visible = self.commands.hud.isChecked()
+        store.virtual_camera = self.virtual_camera_options.to_dict()
         if self.launch.source is None:  # a --source is for this run; the user's picks were stored already
             store.source = self.sources.current_spec
         store.sync()

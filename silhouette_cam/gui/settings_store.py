@@ -1,8 +1,8 @@
 """What the window remembers between runs, in QSettings, behind a version key.
 
 Only window/UI state lives here (geometry, mode, pipeline settings, model choice, source, output
-folder, HUD); a layout change bumps SETTINGS_VERSION and upgrades what it knows how to (`_upgrade`)
-instead of half-applying old values; an unknown version starts clean.
+folder, virtual camera options, HUD); a layout change bumps SETTINGS_VERSION and upgrades what it
+knows how to (`_upgrade`) instead of half-applying old values; an unknown version starts clean.
 Pipeline settings (PipelineSettings.changes_from_defaults) and the UI's ControlValues are stored as
 JSON strings so every QSettings backend (registry, plist, INI — which returns everything as str)
 reads back the same types.
@@ -151,6 +151,15 @@ class SettingsStore:
     @source.setter
     def source(self, value: str) -> None:
         self._settings.setValue("input/source", str(value))
+
+    @property
+    def virtual_camera(self) -> dict[str, Any]:
+        """The virtual camera's options (VirtualCameraOptions.to_dict); {} when none stored or unreadable."""
+        return _json_dict(self._settings.value("output/virtual_camera"))
+
+    @virtual_camera.setter
+    def virtual_camera(self, value: dict[str, Any]) -> None:
+        self._settings.setValue("output/virtual_camera", json.dumps(value, sort_keys=True))
 
     @property
     def output_folder(self) -> Path:

@@ -27,6 +27,25 @@ class VirtualCameraOptions:
     size: tuple[int, int] | None = None
     matte_color: tuple[int, int, int] = DEFAULT_MATTE
 
+    def to_dict(self) -> dict[str, Any]:
+        """-> JSON-ready {"size": [w, h] or None, "matte_color": [r, g, b]} (the window remembers it)."""
+        return {"size": None if self.size is None else list(self.size), "matte_color": list(self.matte_color)}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> VirtualCameraOptions:
+        """The options `to_dict` wrote; a value that is not one of SIZE_CHOICES or not an RGB triple
+        of 0..255 (an older or hand-edited file) gives its default instead."""
+        options = cls()
+        size = stored.get("size")
+        size = tuple(size) if isinstance(size, list) else size
+        if size in SIZE_CHOICES:
+            options = cls(size=size)
+        matte = stored.get("matte_color")
+        if (isinstance(matte, list) and len(matte) == 3
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in matte)):
+            options = cls(size=options.size, matte_color=(matte[0], matte[1], matte[2]))
+        return options
+
 
 def open_virtual_camera(*, size: tuple[int, int], fps: float, matte_color: tuple[int, int, int]) -> Any:
     """A VirtualCamera on the first device found; VirtualCameraUnavailable saying what to install."""

@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 
 from silhouette_cam.gui.launch import LaunchOptions
 from silhouette_cam.gui.main_window import MainWindow
+from silhouette_cam.live.virtual_camera import VirtualCameraOptions
 from silhouette_cam.sources import VideoFileSource, demo_clip_path
 
 DEMO = str(demo_clip_path())
@@ -151,6 +152,7 @@ def test_settings_round_trip_through_the_window(qtbot, store, clip: Path) -> Non
     first.set_mode("silhouette")
     first.panel.apply(overlay_opacity=0.25, invert=True, model="general")
     first.commands.hud.setChecked(False)
+    first.set_virtual_camera_options(size=(640, 480), matte_color=(12, 34, 56))
     first.close()
 
     second = MainWindow(store, LaunchOptions(paced=False))
@@ -161,6 +163,9 @@ def test_settings_round_trip_through_the_window(qtbot, store, clip: Path) -> Non
         0.25, True, "general")
     assert second.commands.hud.isChecked() is False
     assert second.sources.current_spec == str(clip)
+    assert second.virtual_camera_options == VirtualCameraOptions(size=(640, 480), matte_color=(12, 34, 56))
+    assert second.commands.camera_sizes[(640, 480)].isChecked()  # the menu shows the remembered size
+    assert not second.commands.camera_sizes[None].isChecked()
     second.close()
 
 
