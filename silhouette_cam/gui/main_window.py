@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         w.frame_ready.connect(self._on_frame_ready)
         w.status.connect(self._on_status)
         w.error.connect(self._on_error)
+        w.demo_fallback.connect(self._on_demo_fallback)
         w.engine_ready.connect(self._on_engine_ready)
         w.source_opened.connect(self._on_source_opened)
         w.recording_started.connect(self._on_recording_started)
@@ -260,11 +261,21 @@ class MainWindow(QMainWindow):
         self.status_label.set_message(text)
 
     def _on_error(self, text: str) -> None:
-        if self._fails_automation(text):
+        if self.launch.quit_after_frames is not None:  # automation: an error ends the run (exit 2)
             self._fail(text)
             return
+        self._show_error(text)
+
+    def _on_demo_fallback(self, text: str) -> None:
+        """The demo clip stands in for a source that failed. Never an automation failure: the worker
+        falls back only when no --source was named or nobody automates the window (the quick start
+        with no camera depends on it)."""
+        self._show_error(text)
+        self._fallback_notice = True  # the status bar keeps saying why once the demo clip plays
+
+    def _show_error(self, text: str) -> None:
         self.last_error = text
-        self._fallback_notice = "demo clip instead" in text
+        self._fallback_notice = False
         self.status_label.setStyleSheet("color: #e04040; font-weight: bold;")
         self.status_label.set_message(text)
         self.view.show_message(text, error=True)
@@ -371,13 +382,6 @@ class MainWindow(QMainWindow):
                        f"{self.launch.quit_after_frames} frames")
 
     # -- automation ----------------------------------------------------------------------------
-    def _fails_automation(self, text: str) -> bool:
-        """With --quit-after-frames, an error ends the run (exit 2), except the demo clip standing in
-        for a camera nobody named (no --source: the quick start depends on it)."""
-        if self.launch.quit_after_frames is None:
-            return False
-        return not ("demo clip instead" in text and self.launch.source is None)
-
     def _fail(self, text: str) -> None:
         """Automation failed: keep the first reason (the command prints it), exit 2, close."""
         self.last_error = self.last_error if self.failure else text
@@ -398,7 +402,7 @@ class MainWindow(QMainWindow):
             write_image(path, _bgr_pixels(self.grab().toImage()), what="screenshot")
         except (OSError, ValueError) as exc:
             text = f"cannot save screenshot {path}: {describe(exc)}" if str(path) not in str(exc) else describe(exc)
-            self._fail(text) if self._fails_automation(text) else self._on_error(text)
+            self._on_error(text)
 
     def _open_video(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
@@ -425,7 +429,7 @@ class MainWindow(QMainWindow):
             self.exit_code = self.exit_code or 1
         # Errors raised while stopping (a recording that could not be completed) come too late for
         # their signal: automation reads them from the worker.
-        late = [text for text in self.worker.errors if self._fails_automation(text)]
+        late = self.worker.errors if self.launch.quit_after_frames is not None else []
         if late and not self.failure:
             self._fail(late[0])
         event.accept()

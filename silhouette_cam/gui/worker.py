@@ -73,6 +73,7 @@ class ProcessingWorker(QThread):
     frame_ready = Signal()  # a new frame is in the slot: call take_frame()
     status = Signal(str)  # progress / information for the status bar
     error = Signal(str)  # one-line problem description; the worker keeps going where it can
+    demo_fallback = Signal(str)  # a chosen source failed and the demo clip stands in: the line says why
     engine_ready = Signal(str)  # device label, e.g. "CPU fp32 — no GPU found"
     source_opened = Signal(str, float, int, int)  # name, fps, width, height
     recording_started = Signal(str, str)  # path, codec
@@ -114,8 +115,9 @@ class ProcessingWorker(QThread):
         self._source: Any = None
         self._spec = DEMO
         self.displayed_fps = FpsMeter(window=60)
-        # Every error reported, in order (appended on the thread that hit it): automation reads the
-        # ones whose signal came too late to be delivered, e.g. a recording that failed as it closed.
+        # Every error reported, in order (appended on the thread that hit it; the demo clip standing
+        # in has its own signal and is not one): automation reads the ones whose signal came too late
+        # to be delivered, e.g. a recording that failed as it closed.
         self.errors: list[str] = []
         self.recording = RecordingControl(
             on_started=self.recording_started.emit, on_stopped=self.recording_stopped.emit,
@@ -237,7 +239,7 @@ class ProcessingWorker(QThread):
             if not self._demo_fallback:  # automation named this source: the demo clip is no stand-in
                 self._report(f"No {kind} {spec!r}: {exc}")
                 return None, spec
-            self._report(f"No {kind} {spec!r}: {exc} — showing the demo clip instead")
+            self._report(f"No {kind} {spec!r}: {exc} — showing the demo clip instead", demo_fallback=True)
         try:
             return self._open_source(DEMO), DEMO
         except Exception as exc:  # noqa: BLE001
@@ -372,8 +374,12 @@ class ProcessingWorker(QThread):
         if was_empty:
             self.frame_ready.emit()
 
-    def _report(self, text: str) -> None:
-        """An error for the window (any thread): kept in `errors`, then signalled."""
+    def _report(self, text: str, *, demo_fallback: bool = False) -> None:
+        """An error for the window (any thread): kept in `errors` and signalled; with `demo_fallback`
+        (the demo clip now stands in for the source that failed) only signalled, on its own signal."""
+        if demo_fallback:
+            self.demo_fallback.emit(text)
+            return
         self.errors.append(text)
         self.error.emit(text)
 
