@@ -40,20 +40,22 @@ def _fsync_path(path: str) -> None:
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike, *, what: str = "file") -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, *, what: str = "file", make_folder: bool = True) -> Iterator[Path]:
     """Yield a temp path beside `path` to write to; on success it is fsynced and renamed to `path`.
 
-    For writers that take a path (safetensors, ONNX, torch). Raises OSError naming `path` (and `what`
-    it is) when the folder cannot be created or the file cannot be completed; the temp file is removed.
+    For writers that take a path (safetensors, ONNX, torch). Raises a one-line OSError naming `path`
+    (and `what` it is; its errno kept) when the folder cannot be created (`make_folder`; else it
+    must exist) or the file cannot be completed; the temp file is removed.
     """
     path = Path(path)
     try:
-        make_parent_folder(path)
+        if make_folder:
+            make_parent_folder(path)
         # The temp name ends in the target suffix: some writers pick their format from it (onnx.save).
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
         os.close(fd)
     except OSError as exc:
-        raise OSError(f"cannot write {what} {path}: {describe(exc)}") from None
+        raise _named_error(what, path, exc) from None
     try:
         yield Path(tmp)
         os.chmod(tmp, default_file_mode())
@@ -61,16 +63,27 @@ def atomic_output(path: str | os.PathLike, *, what: str = "file") -> Iterator[Pa
         os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
-        raise OSError(f"cannot write {what} {path}: {describe(exc)}") from None
+        raise _named_error(what, path, exc) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
 
 
-def write_bytes(path: str | os.PathLike, data: bytes | memoryview, *, what: str = "file") -> Path:
-    """Write `data` to `path` atomically (see `atomic_output`); returns the path."""
-    with atomic_output(path, what=what) as tmp, open(tmp, "wb") as stream:
-        stream.write(data)
+def _named_error(what: str, path: Path, exc: OSError) -> OSError:
+    """`cannot write WHAT PATH: reason`, one line, no errno number in the words but kept on the error."""
+    error = OSError(f"cannot write {what} {path}: {describe(exc)}")
+    error.errno = exc.errno
+    return error
+
+
+def write_bytes(path: str | os.PathLike, data: bytes | memoryview, *, what: str = "file",
+                make_folder: bool = True) -> Path:
+    """Write `data` to `path` atomically (see `atomic_output`); returns the path. A short write that
+    raised nothing (some network and FUSE file systems) is an error too, never a truncated file."""
+    with atomic_output(path, what=what, make_folder=make_folder) as tmp, open(tmp, "wb") as stream:
+        written = stream.write(data)
+        if written is not None and written != len(data):
+            raise OSError(f"{written} of {len(data)} bytes written")
         stream.flush()
     return Path(path)
 

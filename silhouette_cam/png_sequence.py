@@ -27,35 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from silhouette_cam.atomic_file import write_bytes
 from silhouette_cam.png_encoder import png_from_filtered_rows, up_filtered_rows
 
 
 def default_workers() -> int:
     """Two encoders keep pace with the pipeline on 2 cores; more cores, a few more (4 at most)."""
     return max(2, min(4, (os.cpu_count() or 2) // 2))
-
-
-def write_file_checked(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically: a hidden temporary file beside it, fsynced, then renamed.
-    Raises a one-line OSError naming `path` (a full disk, a removed folder, ...); leaves no
-    temporary file behind on failure, and `path` is either untouched or complete."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        with open(temporary, "wb") as file:
-            written = file.write(data)
-            if written != len(data):  # a short write without an exception: report it, do not count it
-                raise OSError(f"{written} of {len(data)} bytes written")
-            file.flush()
-            os.fsync(file.fileno())  # a full disk on a delayed-allocation or network file system shows here
-        os.replace(temporary, path)
-    except OSError as exc:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
-        error = OSError(f"cannot write {os.fsdecode(path)}: {exc.strerror or exc}")  # one line, no errno
-        error.errno = exc.errno
-        raise error from None
 
 
 class PngSequenceWriter:
@@ -119,7 +97,8 @@ class PngSequenceWriter:
         with self._lock:
             if self._failure is not None and self._failure[0] < index:
                 return  # an earlier frame failed: this one would only be removed again
-        write_file_checked(self.path_of(index), png_from_filtered_rows(rows, channels))
+        # Whole or not at all (a full disk names the file); the folder is the writer's, made once.
+        write_bytes(self.path_of(index), png_from_filtered_rows(rows, channels), what="PNG frame", make_folder=False)
 
     def _finished(self, index: int, future: Future) -> None:
         error = future.exception()

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from silhouette_cam import png_encoder, png_sequence
+from silhouette_cam import atomic_file, png_encoder, png_sequence
 from silhouette_cam.png_encoder import encode_png
-from silhouette_cam.png_sequence import PngSequenceWriter, write_file_checked
+from silhouette_cam.atomic_file import write_bytes
+from silhouette_cam.png_sequence import PngSequenceWriter
 from silhouette_cam.render import FrameRenderer, RenderSettings
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "inputs"
@@ -139,12 +140,12 @@ def test_write_blocks_while_depth_frames_wait_and_close_waits_for_all(tmp_path, 
 
 
 def failing_open_at(failing_name: str):
-    """An `open` for png_sequence that fails like a full disk for one file: half written, then ENOSPC."""
+    """An `open` for atomic_file that fails like a full disk for one file: half written, then ENOSPC."""
     real_open = open
 
     def fake_open(path, mode="r", *args, **kwargs):
         file = real_open(path, mode, *args, **kwargs)
-        if Path(path).name != f".{failing_name}.partial":
+        if not Path(path).name.startswith(f".{failing_name}."):  # the temporary file beside it
             return file
 
         class FullDisk(io.BufferedWriter):
@@ -160,10 +161,10 @@ def failing_open_at(failing_name: str):
 
 
 def test_a_full_disk_is_an_error_naming_the_file_and_nothing_partial_is_counted(tmp_path, monkeypatch):
-    monkeypatch.setattr(png_sequence, "open", failing_open_at("000003.png"), raising=False)
+    monkeypatch.setattr(atomic_file, "open", failing_open_at("000003.png"), raising=False)
     frames = random_frames(8)
     writer = PngSequenceWriter(tmp_path, workers=1)
-    with pytest.raises(OSError, match=r"cannot write .*000003\.png: No space left on device$") as caught:
+    with pytest.raises(OSError, match=r"cannot write PNG frame .*000003\.png: no space left on device$") as caught:
         for frame in frames:
             writer.write(frame)
         writer.close()
@@ -184,9 +185,9 @@ def test_a_failed_fsync_or_short_write_leaves_the_target_untouched(tmp_path, mon
     def failing_fsync(fd):
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(png_sequence.os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match=r"000000\.png: Input/output error$"):
-        write_file_checked(target, b"new bytes")
+    monkeypatch.setattr(atomic_file.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match=r"000000\.png: input/output error$"):
+        write_bytes(target, b"new bytes", what="PNG frame")
     monkeypatch.undo()
     assert target.read_bytes() == b"earlier" and listing(tmp_path) == ["000000.png"]
 
@@ -194,23 +195,23 @@ def test_a_failed_fsync_or_short_write_leaves_the_target_untouched(tmp_path, mon
         def write(self, data):
             return super().write(bytes(data)[:3])
 
-    monkeypatch.setattr(png_sequence, "open", lambda path, mode: ShortFile(io.FileIO(path, "w")), raising=False)
+    monkeypatch.setattr(atomic_file, "open", lambda path, mode: ShortFile(io.FileIO(path, "w")), raising=False)
     with pytest.raises(OSError, match=r"000000\.png: 3 of 9 bytes written$"):
-        write_file_checked(target, b"new bytes")
+        write_bytes(target, b"new bytes", what="PNG frame")
     assert target.read_bytes() == b"earlier" and listing(tmp_path) == ["000000.png"]
 
 
 def test_a_worker_error_is_raised_by_the_next_write_or_by_close(tmp_path, monkeypatch):
-    real_write = png_sequence.write_file_checked
+    real_write = png_sequence.write_bytes
 
     def fail_on(name):
-        def write(path, data):
+        def write(path, data, **options):
             if path.name == name:
                 raise OSError(f"cannot write {path}: Read-only file system")
-            real_write(path, data)
+            real_write(path, data, **options)
         return write
 
-    monkeypatch.setattr(png_sequence, "write_file_checked", fail_on("000001.png"))
+    monkeypatch.setattr(png_sequence, "write_bytes", fail_on("000001.png"))
     writer = PngSequenceWriter(tmp_path / "a", workers=1, depth=1)
     writer.write(random_frames(1)[0])
     writer.write(random_frames(1)[0])
@@ -219,7 +220,7 @@ def test_a_worker_error_is_raised_by_the_next_write_or_by_close(tmp_path, monkey
             writer.write(frame)
     assert writer.frames_written == 1 and listing(tmp_path / "a") == ["000000.png"]
 
-    monkeypatch.setattr(png_sequence, "write_file_checked", fail_on("000004.png"))
+    monkeypatch.setattr(png_sequence, "write_bytes", fail_on("000004.png"))
     writer = PngSequenceWriter(tmp_path / "b", workers=2, depth=8)
     for frame in random_frames(5):
         writer.write(frame)  # the last frame's failure can only be reported by close()
@@ -229,18 +230,18 @@ def test_a_worker_error_is_raised_by_the_next_write_or_by_close(tmp_path, monkey
 
 
 def test_frames_finished_after_a_failed_one_are_removed_so_the_sequence_has_no_gap(tmp_path, monkeypatch):
-    real_write = png_sequence.write_file_checked
+    real_write = png_sequence.write_bytes
     later_frame_written = threading.Event()
 
-    def write(path, data):
+    def write(path, data, **options):
         if path.name == "000001.png":  # fails only once frame 2 is complete on disk
             assert later_frame_written.wait(10), "frame 2 never finished"
             raise OSError(f"cannot write {path}: No space left on device")
-        real_write(path, data)
+        real_write(path, data, **options)
         if path.name == "000002.png":
             later_frame_written.set()
 
-    monkeypatch.setattr(png_sequence, "write_file_checked", write)
+    monkeypatch.setattr(png_sequence, "write_bytes", write)
     writer = PngSequenceWriter(tmp_path, workers=2, depth=4)
     for frame in random_frames(3):
         writer.write(frame)
@@ -250,19 +251,19 @@ def test_frames_finished_after_a_failed_one_are_removed_so_the_sequence_has_no_g
 
 
 def test_a_frame_in_work_when_an_earlier_one_fails_is_removed_too(tmp_path, monkeypatch):
-    real_write = png_sequence.write_file_checked
+    real_write = png_sequence.write_bytes
     failure_recorded, second_started = threading.Event(), threading.Event()
 
-    def write(path, data):
+    def write(path, data, **options):
         if path.name == "000001.png":  # fails once frame 2 is in work
             assert second_started.wait(10), "frame 2 never started"
             raise OSError(f"cannot write {path}: No space left on device")
         if path.name == "000002.png":  # lands after frame 1's failure is recorded
             second_started.set()
             assert failure_recorded.wait(10), "frame 1's failure was never recorded"
-        real_write(path, data)
+        real_write(path, data, **options)
 
-    monkeypatch.setattr(png_sequence, "write_file_checked", write)
+    monkeypatch.setattr(png_sequence, "write_bytes", write)
     writer = PngSequenceWriter(tmp_path, workers=2, depth=4)
     real_finished = writer._finished
 
