@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from silhouette_cam import atomic_file, png_encoder, png_sequence
-from silhouette_cam.png_encoder import encode_png
 from silhouette_cam.atomic_file import write_bytes
+from silhouette_cam.png_encoder import encode_png
 from silhouette_cam.png_sequence import PngSequenceWriter
 from silhouette_cam.render import FrameRenderer, RenderSettings
 
