@@ -34,4 +34,3 @@ def test_x264_gets_one_thread_on_two_cores_and_decides_itself_on_more():
 
     assert [encoder_threads(cores) for cores in (1, 2, 4, 16)] == [1, 1, 0, 0]
     assert X264["threads"] == str(encoder_threads())
-
