@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
@@ -34,6 +33,7 @@ from silhouette_cam.device.ops import (
 from silhouette_cam.refine import RefineSettings
 from silhouette_cam.refine.refiner import grid_factor
 from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
+from silhouette_cam.refine.temporal import SmallFlow
 from silhouette_cam.refine.threshold import ramp_coefficients
 
 
@@ -113,14 +113,15 @@ class DeviceTemporalSmoother:
     def __init__(self, *, static_weight: float = 0.1, certainty_gain: float = 0.8, motion_scale: float = 3.0,
                  noise_floor: float = 0.02, flow_long_side: int = 256) -> None:
         self.static_weight, self.certainty_gain = static_weight, certainty_gain
-        self.motion_scale, self.noise_floor, self.flow_long_side = motion_scale, noise_floor, flow_long_side
-        self._dis = None
+        self.motion_scale, self.noise_floor = motion_scale, noise_floor
+        self._small_flow = SmallFlow(flow_long_side)
         self.reset()
 
     def reset(self) -> None:
         self._prev_mask: torch.Tensor | None = None
         self._prev_gray: torch.Tensor | None = None
         self._prev_gray_cpu: np.ndarray | None = None
+        self._small_flow.reset()
 
     def keep(self, mask: torch.Tensor) -> None:
         """Replace the kept mask (the one `smooth` returned, after the refiner's flush of tiny values)."""
@@ -145,16 +146,11 @@ class DeviceTemporalSmoother:
         return smoothed
 
     def _flow_maps(self, gray: np.ndarray, prev_gray: np.ndarray, device: torch.device):
-        """temporal.TemporalSmoother._follow_motion's flow, on the CPU -> remap maps `[h, w]` on the device."""
+        """temporal.TemporalSmoother's flow (SmallFlow, on the CPU) -> remap maps `[h, w]` on the device."""
         h, w = gray.shape
-        scale = min(1.0, self.flow_long_side / max(h, w))
-        size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        small = [cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in (gray, prev_gray)]
-        cur_u8, prev_u8 = (cv2.convertScaleAbs(g, alpha=255.0) for g in small)
-        if self._dis is None:
-            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        flow = torch.from_numpy(self._dis.calc(cur_u8, prev_u8, None)).to(device)      # [h', w', 2]
-        flow = resize_bilinear(flow.permute(2, 0, 1)[None], h, w)[0] * float(np.float32(w / size[0]))
+        small, to_grid = self._small_flow(gray, prev_gray)
+        flow = torch.from_numpy(small).to(device)                                      # [h', w', 2]
+        flow = resize_bilinear(flow.permute(2, 0, 1)[None], h, w)[0] * float(to_grid)
         ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32),
                                 torch.arange(w, device=device, dtype=torch.float32), indexing="ij")
         return xs + flow[0], ys + flow[1]

@@ -42,8 +42,8 @@ class TemporalSmoother:
         self.motion_scale = float(motion_scale)
         self.noise_floor = float(noise_floor)
         self.certainty_gain = float(certainty_gain)
-        self.flow, self.flow_long_side = bool(flow), int(flow_long_side)
-        self._dis = None
+        self.flow = bool(flow)
+        self._small_flow = SmallFlow(int(flow_long_side))
         self._grid: tuple[np.ndarray, np.ndarray] | None = None  # pixel coordinates, cached per size
         self.reset()
 
@@ -62,7 +62,7 @@ class TemporalSmoother:
     def reset(self) -> None:
         self._prev_mask: np.ndarray | None = None
         self._prev_gray: np.ndarray | None = None
-        self._small: tuple[np.ndarray, np.ndarray] | None = None  # (gray, its small uint8 image for the flow)
+        self._small_flow.reset()
 
     def smooth(self, prob: np.ndarray, gray: np.ndarray) -> np.ndarray:
         """prob [h, w] float32 0..1 (this frame's mask on the grid), gray [h, w] float32 0..1 (this
@@ -112,24 +112,12 @@ class TemporalSmoother:
         return smoothed
 
     def _flow(self, gray: np.ndarray, prev_gray: np.ndarray) -> np.ndarray:
-        """Dense optical flow (DIS, on a small grid) -> [h, w, 2] float32 grid pixels: for each
-        current pixel, where it was in the previous frame."""
+        """Dense optical flow (see SmallFlow) -> [h, w, 2] float32 grid pixels: for each current
+        pixel, where it was in the previous frame."""
         h, w = gray.shape
-        scale = min(1.0, self.flow_long_side / max(h, w))
-        size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        # The previous frame's small image was made by the previous call: only this frame's is new.
-        cached = self._small
-        if cached is not None and cached[0] is prev_gray and cached[1].shape[::-1] == size:
-            prev_u8 = cached[1]
-        else:
-            prev_u8 = cv2.convertScaleAbs(cv2.resize(prev_gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
-        cur_u8 = cv2.convertScaleAbs(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
-        self._small = (gray, cur_u8)
-        if self._dis is None:
-            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        flow = self._dis.calc(cur_u8, prev_u8, None)
-        full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-        full *= np.float32(w / size[0])  # in place: no second [h, w, 2] array per frame
+        small, to_grid = self._small_flow(gray, prev_gray)
+        full = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        full *= to_grid  # in place: no second [h, w, 2] array per frame
         return full
 
     def _follow_motion(self, flow: np.ndarray, box: tuple[int, int, int, int], prev_mask: np.ndarray,
@@ -146,6 +134,38 @@ class TemporalSmoother:
         warped = [cv2.remap(x, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                   for x in (prev_mask, prev_gray)]
         return warped[0], warped[1]
+
+
+class SmallFlow:
+    """Dense optical flow (OpenCV DIS, ultrafast) between two grid images, computed on copies whose
+    long side is at most `long_side` pixels; the CPU smoother and the device one (which warps on the
+    device) share it. Keeps the last frame's small image: each call makes only the new frame's."""
+
+    def __init__(self, long_side: int = 256) -> None:
+        self.long_side = int(long_side)
+        self._dis = None
+        self.reset()
+
+    def reset(self) -> None:
+        self._small: tuple[np.ndarray, np.ndarray] | None = None  # (gray, its small uint8 image)
+
+    def __call__(self, gray: np.ndarray, prev_gray: np.ndarray) -> tuple[np.ndarray, np.float32]:
+        """gray, prev_gray [h, w] float32 0..1 -> (flow [h', w', 2] float32 in small-image pixels:
+        for each current pixel, where it was in the previous frame; the factor to grid pixels)."""
+        h, w = gray.shape
+        scale = min(1.0, self.long_side / max(h, w))
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        # The previous frame's small image was made by the previous call: only this frame's is new.
+        cached = self._small
+        if cached is not None and cached[0] is prev_gray and cached[1].shape[::-1] == size:
+            prev_u8 = cached[1]
+        else:
+            prev_u8 = cv2.convertScaleAbs(cv2.resize(prev_gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
+        cur_u8 = cv2.convertScaleAbs(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), alpha=255.0)
+        self._small = (gray, cur_u8)
+        if self._dis is None:
+            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        return self._dis.calc(cur_u8, prev_u8, None), np.float32(w / size[0])
 
 
 Box = tuple[int, int, int, int]  # grid rows r0:r1, columns c0:c1
