@@ -31,7 +31,7 @@ from silhouette_cam.device.ops import (
     warp_affine_replicate,
 )
 from silhouette_cam.refine import RefineSettings
-from silhouette_cam.refine.refiner import grid_factor
+from silhouette_cam.refine.refiner import grid_factor, inner_edges
 from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
 from silhouette_cam.refine.temporal import SmallFlow
 from silhouette_cam.refine.threshold import ramp_coefficients
@@ -94,16 +94,8 @@ def _paste_crops(crops: list[tuple[Box, torch.Tensor]], scale: float, grid: torc
 
 
 def _reaches_inner_edge(crop: torch.Tensor, box: Box, frame_size: tuple[int, int]) -> bool:
-    x0, y0, x1, y1 = box
-    edges = []
-    if x0 > 0:
-        edges.append(crop[:, 0])
-    if y0 > 0:
-        edges.append(crop[0, :])
-    if x1 < frame_size[0]:
-        edges.append(crop[:, -1])
-    if y1 < frame_size[1]:
-        edges.append(crop[-1, :])
+    """refiner's test, with one device sync for all edges."""
+    edges = inner_edges(crop, box, frame_size)
     return bool(edges) and bool(torch.cat(edges).max() > 0.5)
 
 

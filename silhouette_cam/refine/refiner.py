@@ -229,8 +229,9 @@ def _flush_tiny(prob: np.ndarray) -> np.ndarray:
     return prob
 
 
-def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, int]) -> bool:
-    """True when the crop's mask [h, w] float32 is > 0.5 on a crop edge that is not a frame edge."""
+def inner_edges(crop_prob, box: Box, frame_size: tuple[int, int]) -> list:
+    """The crop's mask [h, w] (a numpy array or a torch tensor) on the crop's edges that are not
+    frame edges: its first / last columns and rows, as views (none when the crop is the frame)."""
     x0, y0, x1, y1 = box
     edges = []
     if x0 > 0:
@@ -241,7 +242,12 @@ def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, 
         edges.append(crop_prob[:, -1])
     if y1 < frame_size[1]:
         edges.append(crop_prob[-1, :])
-    return any(float(edge.max()) > 0.5 for edge in edges)
+    return edges
+
+
+def _reaches_inner_edge(crop_prob: np.ndarray, box: Box, frame_size: tuple[int, int]) -> bool:
+    """True when the crop's mask [h, w] float32 is > 0.5 on a crop edge that is not a frame edge."""
+    return any(float(edge.max()) > 0.5 for edge in inner_edges(crop_prob, box, frame_size))
 
 
 def _paste_crops(crops: list[tuple[Box, np.ndarray]], scale: float, grid: np.ndarray) -> None:
