@@ -27,12 +27,18 @@ def test_a_long_message_is_elided_with_the_full_text_in_the_tooltip(qtbot) -> No
     assert label.text() == LONG_ERROR  # room again: the whole message
 
 
-def test_the_windows_error_stays_left_of_the_device_label(qtbot, store) -> None:
+def shown_window(qtbot, store, width: int, height: int) -> MainWindow:
+    """A window of that size, shown, its device label set (what the status bar shares room with)."""
     window = MainWindow(store, LaunchOptions(source="demo", paced=False))
     qtbot.addWidget(window)
-    window.resize(900, 600)
+    window.resize(width, height)
     window.show()
     window._on_engine_ready("CPU (onnxruntime, 2 threads) · fp32")
+    return window
+
+
+def test_the_windows_error_stays_left_of_the_device_label(qtbot, store) -> None:
+    window = shown_window(qtbot, store, 900, 600)
     window._on_error(LONG_ERROR)
     QApplication.processEvents()
     label, device = window.status_label, window.device_status
@@ -49,11 +55,7 @@ def test_error_state_screenshot_exists() -> None:
 
 
 def test_a_temporary_notice_is_elided_too_with_the_full_text_in_the_tooltip(qtbot, store) -> None:
-    window = MainWindow(store, LaunchOptions(source="demo", paced=False))
-    qtbot.addWidget(window)
-    window.resize(700, 500)
-    window.show()
-    window._on_engine_ready("CPU (onnxruntime, 2 threads) · fp32")
+    window = shown_window(qtbot, store, 700, 500)
     QApplication.processEvents()
     window._show_model_problem(LONG_ERROR)
     bar = window.statusBar()
