@@ -82,7 +82,7 @@ class ImageSink:
         self.target.close()
 
 
-def owned_copy(frame: ProcessedFrame) -> ProcessedFrame:
+def keepable_frame(frame: ProcessedFrame) -> ProcessedFrame:
     """A frame whose pixels stay valid while the writer thread holds it: the same pixels when the
     renderer never draws over held ones (`pixels_kept`; a 720p copy was 0.7 ms of the rendering
     thread's time per frame), else copies."""
@@ -165,7 +165,7 @@ class SinkWriter:
         if not self._slots.acquire(blocking=not self._drop):
             self.frames_dropped += 1
             return False
-        self._queue.put(("frame", owned_copy(frame)))
+        self._queue.put(("frame", keepable_frame(frame)))
         return True
 
     def close(self, timeout_s: float = 30.0) -> bool:

@@ -106,7 +106,7 @@ class Analysis:
 class ProcessedFrame:
     """A rendered frame. With `pixels_kept` (the CPU renderer) image and rgba are read-only views
     that are never drawn over while anything holds them; otherwise (the CUDA path's download ring)
-    they are overwritten a few frames later: copy them to keep them (frame_sinks.owned_copy)."""
+    they are overwritten a few frames later: copy them to keep them (frame_sinks.keepable_frame)."""
 
     image: np.ndarray                # [H, W, 3] RGB uint8 for display (transparent cutout on a checkerboard)
     rgba: np.ndarray | None          # [H, W, 4] RGBA uint8 for a transparent cutout, else None
