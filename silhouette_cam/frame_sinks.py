@@ -2,7 +2,7 @@
 
     writer = SinkWriter(timer=pipeline.timer)          # "write" stage: ms per frame over all sinks
     writer.add(ImageSink(VideoRecorder(path, fps=30, size=(w, h)), alpha=False))
-    writer.submit(out)                                 # an owned copy goes to the writer thread
+    writer.submit(out)                                 # to the writer thread (keepable_frame)
     writer.close()                                     # every submitted frame written, sinks closed
 
 A sink is anything with `write(frame: ProcessedFrame)` and `close()`, and optionally
@@ -159,7 +159,8 @@ class SinkWriter:
         return True if timeout_s is None else done.wait(timeout_s)
 
     def submit(self, frame: ProcessedFrame) -> bool:
-        """Queue an owned copy of `frame` for the sinks; False when none wants it or it was dropped."""
+        """Queue `frame` for the sinks (keepable_frame: copied only where its pixels would be drawn
+        over); False when none wants it or it was dropped."""
         if self._closed or not self.active:
             return False
         if not self._slots.acquire(blocking=not self._drop):
