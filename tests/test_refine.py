@@ -80,12 +80,22 @@ def test_edge_refiner_works_around_the_edge_only_and_gives_the_full_frame_result
         np.testing.assert_allclose(mask, expected, atol=2e-5)
 
 
+def edge_cells(gains: np.ndarray) -> tuple[int, int, int, int] | None:
+    """gains [C, h, w] -> the grid cells (r0, r1, c0, c1) around every cell whose gain is not
+    exactly 0, grown by one cell (as far as bilinear upsampling reaches); None when all are 0."""
+    active = np.any(gains != 0, axis=0)
+    rows, cols = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
+    if not rows.size:
+        return None
+    h, w = active.shape
+    return max(0, int(rows[0]) - 1), min(h, int(rows[-1]) + 2), max(0, int(cols[0]) - 1), min(w, int(cols[-1]) + 2)
+
+
 @pytest.mark.parametrize("channels", [3, 1])
 def test_upsampler_reads_only_the_cells_around_nonzero_gains_and_gives_the_full_result(channels):
     """Gains are upsampled and applied only in the box of cells around the nonzero ones: the
     result must equal upsampling everything, up to the last frame pixels past the grid's tiling."""
     from silhouette_cam.refine.guided import FastGuidedUpsampler
-    from silhouette_cam.refine.refiner import _edge_cells
 
     rng = np.random.default_rng(1)
     h, w, factor = 30, 40, 3
@@ -93,7 +103,7 @@ def test_upsampler_reads_only_the_cells_around_nonzero_gains_and_gives_the_full_
     coeffs[:channels, 8:20, 12:25] = rng.normal(0, 20, (channels, 12, 13))
     coeffs[channels] = rng.uniform(-0.5, 1.5, (h, w))
     frame = rng.integers(0, 256, (h * factor + 2, w * factor + 1, 3), dtype=np.uint8)  # 2 rows, 1 column left over
-    cells = _edge_cells(coeffs[:channels])
+    cells = edge_cells(coeffs[:channels])
     assert cells == (7, 21, 11, 26)
     out = FastGuidedUpsampler().apply_planes(coeffs, frame, factor, cells)
 

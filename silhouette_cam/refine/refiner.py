@@ -28,7 +28,7 @@ from silhouette_cam.refine.guided import (
     guided_coefficients,
 )
 from silhouette_cam.refine.region import Box, PersonRegionTracker, Plan
-from silhouette_cam.refine.temporal import TemporalSmoother
+from silhouette_cam.refine.temporal import TemporalSmoother, grow_cells, nonzero_cells
 from silhouette_cam.refine.threshold import apply_threshold, ramp_coefficients
 from silhouette_cam.setting import check_settings, setting
 
@@ -151,7 +151,7 @@ class EdgeRefiner:
             else:
                 coeffs = np.stack(guided_coefficients(guide[r0:r1, c0:c1], grid[r0:r1, c0:c1], radius,
                                                       float(settings.edge_eps)))             # [2, ...]
-            cells = _grow(active, 2 * radius + 1, (h, w))
+            cells = grow_cells(active, 2 * radius + 1, (h, w))
             block = coeffs[:, cells[0] - r0:cells[1] - r0, cells[2] - c0:cells[3] - c0]
             block *= np.float32(gain)
             block[-1] += np.float32(offset)
@@ -188,34 +188,10 @@ def area_downscale(tiled_bgr: np.ndarray, factor: int) -> np.ndarray:
     return cv2.resize(box, size, interpolation=cv2.INTER_NEAREST)  # pixel factor * i: the cell's first
 
 
-def _grow(cells: Cells, margin: int, shape: tuple[int, int]) -> Cells:
-    """Grid cells (r0, r1, c0, c1) grown by margin on every side, inside a grid of shape (h, w)."""
-    r0, r1, c0, c1 = cells
-    return max(0, r0 - margin), min(shape[0], r1 + margin), max(0, c0 - margin), min(shape[1], c1 + margin)
-
-
 def guide_window(active: Cells, radius: int, shape: tuple[int, int]) -> Cells:
     """The grid cells the guided filter's terms are computed over: the active cells grown by
     3 radius + 1 (see EdgeRefiner.finish)."""
-    return _grow(active, 3 * radius + 1, shape)
-
-
-def active_cells(grid: np.ndarray) -> Cells:
-    """grid [h, w] float32 -> the box of cells (r0, r1, c0, c1) outside which it is exactly 0
-    ((0, 0, 0, 0) when it is 0 everywhere)."""
-    x, y, bw, bh = cv2.boundingRect(cv2.compare(grid, 0.0, cv2.CMP_NE))
-    return y, y + bh, x, x + bw
-
-
-def _edge_cells(gains: np.ndarray) -> Cells | None:
-    """gains [C, h, w] -> the grid cells (r0, r1, c0, c1) around every cell whose gain is not
-    exactly 0, grown by one cell (as far as bilinear upsampling reaches); None when all are 0."""
-    active = np.any(gains != 0, axis=0)
-    rows, cols = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
-    if not rows.size:
-        return None
-    h, w = active.shape
-    return max(0, int(rows[0]) - 1), min(h, int(rows[-1]) + 2), max(0, int(cols[0]) - 1), min(w, int(cols[-1]) + 2)
+    return grow_cells(active, 3 * radius + 1, shape)
 
 
 def _flush_tiny(prob: np.ndarray) -> np.ndarray:
@@ -368,7 +344,7 @@ class MaskRefiner:
             if not settings.edge_refine:
                 prob = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
                 return GridMask(full=self._finish(prob, settings))
-            active = active_cells(grid)
+            active = nonzero_cells(grid)
             if active[1] == active[0]:  # nobody: no filter to compute
                 return GridMask(grid=grid, guide=None, settings=settings, active=active)
             if settings.edge_guide == "gray":

@@ -86,11 +86,11 @@ class TemporalSmoother:
         if flow is not None:
             low, high, _, _ = cv2.minMaxLoc(flow.reshape(h, 2 * w))  # no |flow| temporary
             reach += int(np.ceil(max(-low, high)))
-        box = _union(_nonzero_box(prob), _grow(_nonzero_box(prev_mask), reach, (h, w)))
+        box = _union(nonzero_cells(prob), grow_cells(nonzero_cells(prev_mask), reach, (h, w)))
         smoothed = np.zeros((h, w), np.float32)
         if box[1] > box[0]:
             # The motion map is dilated 5x5: it is computed 2 cells past the box.
-            r0, r1, c0, c1 = outer = _grow(box, 2, (h, w))
+            r0, r1, c0, c1 = outer = grow_cells(box, 2, (h, w))
             if flow is not None:
                 moved_mask, moved_gray = self._follow_motion(flow[r0:r1, c0:c1], outer, prev_mask, prev_gray)
             else:
@@ -171,13 +171,16 @@ class SmallFlow:
 Box = tuple[int, int, int, int]  # grid rows r0:r1, columns c0:c1
 
 
-def _nonzero_box(x: np.ndarray) -> Box:
-    """[h, w] float32 -> the box of its nonzero cells ((0, 0, 0, 0) when none is)."""
+def nonzero_cells(x: np.ndarray) -> Box:
+    """[h, w] float32 -> the box of cells (r0, r1, c0, c1) outside which it is exactly 0
+    ((0, 0, 0, 0) when it is 0 everywhere)."""
     bx, by, bw, bh = cv2.boundingRect(cv2.compare(x, 0.0, cv2.CMP_NE))
     return by, by + bh, bx, bx + bw
 
 
-def _grow(box: Box, margin: int, shape: tuple[int, int]) -> Box:
+def grow_cells(box: Box, margin: int, shape: tuple[int, int]) -> Box:
+    """A box of cells grown by `margin` on every side, inside a grid of `shape` (h, w); an empty box
+    stays empty."""
     if box[1] <= box[0]:
         return box
     r0, r1, c0, c1 = box
