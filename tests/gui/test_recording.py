@@ -127,7 +127,9 @@ def test_the_window_shows_a_failed_recording_in_red_never_as_saved(qtbot, make_w
 
     monkeypatch.setattr("silhouette_cam.live.recording._open_recorder", refuse)
     window = make_window(source=str(clip), paced=False)
-    target = window.start_recording(tmp_path / "rec.mp4")
+    # The error and the stop are two signals: wait for the second (the state is checked after both).
+    with qtbot.waitSignal(window.worker.recording_stopped, timeout=30_000):
+        target = window.start_recording(tmp_path / "rec.mp4")
     qtbot.waitUntil(lambda: "cannot record to" in window.status_label.text(), timeout=30_000)
     assert f"cannot record to {target}: permission denied" in window.last_error
     assert "e04040" in window.status_label.styleSheet()  # red
